@@ -1,0 +1,72 @@
+// Command faildirs runs the failure-direction method ("Distilling Model Failures as Directions in Latent Space",
+// Jain et al., ICLR 2023) from the command line. Each subcommand is a thin layer over the library packages.
+//
+// Usage:
+//
+//	faildirs <command> [flags]
+//
+// Run "faildirs help" for the list of commands and "faildirs <command> -h" for a command's flags.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+)
+
+// command is one subcommand: its one-line summary and the function that runs it with its arguments.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists the subcommands. Each lives in its own file, named after it.
+func commands() map[string]command {
+	return map[string]command{
+		"env": {"print the compute backend, whether SIMD kernels are compiled in, and matmul GFLOP/s", runEnv},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches to a subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout, cmds)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "faildirs: unknown command %q\n", args[0])
+		usage(stderr, cmds)
+		return 2
+	}
+	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "faildirs %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: faildirs <command> [flags]\n\ncommands:")
+	names := make([]string, 0, len(cmds))
+	for name := range cmds {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-14s %s\n", name, cmds[name].summary)
+	}
+}
