@@ -33,7 +33,7 @@ const EnvXLAAutoInstall = "FAILDIRS_XLA_AUTOINSTALL"
 
 // Info describes the backend that was chosen.
 type Info struct {
-	// Name is the backend's short name: "go" or "xla".
+	// Name is the backend's registered name: "go" or "xla".
 	Name string `json:"name"`
 	// Config is the full GoMLX configuration string used, e.g. "xla:cuda" or "go".
 	Config string `json:"config"`
@@ -135,7 +135,8 @@ func Go() (compute.Backend, Info, error) {
 }
 
 func describe(b compute.Backend, cfg, reason string) Info {
-	return Info{Name: b.Name(), Config: cfg, Description: b.Description(), Reason: reason, SIMD: SIMDCompiled}
+	name, _, _ := strings.Cut(cfg, ":")
+	return Info{Name: name, Config: cfg, Description: b.Description(), Reason: reason, SIMD: SIMDCompiled}
 }
 
 // construct builds a backend from a GoMLX configuration string, turning panics into errors.

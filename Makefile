@@ -1,0 +1,49 @@
+# faildirs — the two commands for a new user are `make quickstart` and `make test`.
+# Every target installs what it needs first (`make setup`, idempotent and fast when everything is present).
+
+SHELL := /bin/bash
+GOBIN := $(shell go env GOPATH)/bin
+export PATH := $(GOBIN):$(PATH)
+# GoMLX's Go backend compiles its AVX2/AVX-512 matmul kernels only with this experiment (Go 1.26, amd64).
+ifeq ($(shell go env GOARCH),amd64)
+export GOEXPERIMENT := simd
+endif
+
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+
+.PHONY: setup quickstart lab test lint gotest nbtest bench env
+
+## setup: Debian packages (Jupyter, Fashion-MNIST, WordNet), gonb + goimports, the GoNB kernel
+setup:
+	@.ci/setup
+
+## quickstart: the main job — run notebooks/00_quickstart.ipynb headless into results/quickstart.html
+quickstart: setup
+	go run ./distill/cmd/nbcheck -out results/executed -html results notebooks/00_quickstart.ipynb
+	mv results/00_quickstart.html results/quickstart.html
+	@echo "wrote results/quickstart.html"
+
+## lab: Jupyter with the GoNB kernel on notebooks/
+lab: setup
+	cd notebooks && jupyter notebook
+
+## test: gofmt, go vet, go test, and every notebook executed headless
+test: setup lint gotest nbtest
+
+lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+
+gotest:
+	go test ./...
+
+nbtest:
+	go run ./distill/cmd/nbcheck $(NOTEBOOKS)
+
+## bench: Go benchmarks and the backend report
+bench: setup env
+	go test -run '^$$' -bench . -benchtime 3x ./...
+
+env:
+	go run ./distill/cmd/faildirs env
