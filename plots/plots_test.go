@@ -1,0 +1,546 @@
+package plots
+
+import (
+	"bytes"
+	"flag"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/plot/vg"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden images in testdata")
+
+func decodePNG(t *testing.T, b []byte) image.Image {
+	t.Helper()
+	if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("not a PNG: starts with %q", b[:min(len(b), 8)])
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("decoding PNG: %v", err)
+	}
+	return img
+}
+
+// pixelsOf returns the rows (y) of the pixels exactly of colour col inside r.
+func pixelsOf(img image.Image, r image.Rectangle, col color.Color) []int {
+	want := color.NRGBAModel.Convert(col).(color.NRGBA)
+	var ys []int
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA) == want {
+				ys = append(ys, y)
+			}
+		}
+	}
+	return ys
+}
+
+// darkPixels counts pixels darker than mid-gray inside r (text, axes).
+func darkPixels(img image.Image, r image.Rectangle) int {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			g := color.GrayModel.Convert(img.At(x, y)).(color.Gray)
+			if g.Y < 128 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func mean(ys []int) float64 {
+	s := 0.0
+	for _, y := range ys {
+		s += float64(y)
+	}
+	return s / float64(len(ys))
+}
+
+func pxOf(l vg.Length) int { return int(math.Round(float64(l) * DPI / 72)) }
+
+func TestFormatOf(t *testing.T) {
+	tests := []struct {
+		path    string
+		want    Format
+		wantErr bool
+	}{
+		{"a/b.png", PNG, false},
+		{"x.PNG", PNG, false},
+		{"x.svg", SVG, false},
+		{"x.pdf", "", true},
+		{"noext", "", true},
+	}
+	for _, tc := range tests {
+		got, err := FormatOf(tc.path)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("FormatOf(%q) = %q, %v; want %q, err=%v", tc.path, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+// TestTopKPlacesCurves plants two constant curves (0.9 and 0.2) and checks that each palette colour is drawn at
+// the height its value says: the 0.9 curve near the top of the plot, the 0.2 curve lower, and the legend and
+// title hold text.
+func TestTopKPlacesCurves(t *testing.T) {
+	ks := []int{25, 50, 100}
+	c, err := TopK("planted", ks,
+		Curve{Name: "high curve", Y: []float64{0.9, 0.9, 0.9}},
+		Curve{Name: "low curve", Y: []float64{0.2, 0.2, 0.2}},
+		Constant("base rate", 0.5, len(ks)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, b)
+	w, h := c.Size()
+	if got, want := img.Bounds().Size(), (image.Point{X: pxOf(w), Y: pxOf(h)}); got != want {
+		t.Fatalf("PNG size %v, want %v", got, want)
+	}
+	plotH := pxOf(c.Height)
+	plotArea := image.Rect(0, 0, img.Bounds().Dx(), plotH)
+	high := pixelsOf(img, plotArea, Palette[0])
+	low := pixelsOf(img, plotArea, Palette[1])
+	if len(high) < 50 || len(low) < 50 {
+		t.Fatalf("curve pixels: high %d, low %d; want both drawn", len(high), len(low))
+	}
+	// y grows downwards: value 0.9 must sit well above value 0.2; with the axis spanning most of the plot
+	// height, the gap between them is about 0.7 of the axis length.
+	if gap := mean(low) - mean(high); gap < 0.5*float64(plotH) {
+		t.Errorf("0.9 curve at mean row %.1f, 0.2 curve at %.1f: gap %.1f px, want > %.1f", mean(high), mean(low), gap, 0.5*float64(plotH))
+	}
+	if n := darkPixels(img, image.Rect(0, 0, img.Bounds().Dx(), 20)); n < 30 {
+		t.Errorf("title strip has %d dark pixels, want text", n)
+	}
+	legend := image.Rect(0, plotH, img.Bounds().Dx(), img.Bounds().Dy())
+	if n := darkPixels(img, legend); n < 100 {
+		t.Errorf("legend strip has %d dark pixels, want text", n)
+	}
+	if len(pixelsOf(img, legend, Palette[0])) == 0 || len(pixelsOf(img, legend, Palette[1])) == 0 {
+		t.Errorf("legend strip lacks the curves' colours")
+	}
+}
+
+func TestChartsRender(t *testing.T) {
+	ks := []int{25, 50, 100}
+	nan := math.NaN()
+	topk := func() (*Chart, error) {
+		return TopK("top-K", ks, Curve{Name: "SVM decision value", Y: []float64{1, 0.9, nan}},
+			Curve{Name: "base-model confidence", Y: []float64{0.5, 0.4, 0.3}})
+	}
+	hist := func() (*Chart, error) {
+		return DecisionHistogram("hist", []float64{1, 2, 3, math.Inf(1)}, []float64{-1, -2, nan}, 10)
+	}
+	bars := func() (*Chart, error) {
+		return BalancedAccuracy("balanced accuracy", []string{"T-shirt/top", "Shirt", "Bag"},
+			Bars{Name: "CV split", Values: []float64{0.8, nan, 0.6}}, Bars{Name: "test split", Values: []float64{0.7, 0.5, 0.9}})
+	}
+	check := func() (*Chart, error) {
+		return CaptionCheck("caption check", CaptionCheckData{Ks: ks, HardCaption: "a photo of a red shirt",
+			EasyCaption: "a photo of a blue shirt", Hard: []float64{0.2, 0.3, 0.4}, Easy: []float64{1, 1, 0.95}, ClassAverage: 0.8})
+	}
+	tests := []struct {
+		name  string
+		build func() (*Chart, error)
+		// wantSVG are strings the SVG must contain (series names, title).
+		wantSVG []string
+	}{
+		{"topk", topk, []string{"top-K", "SVM decision value", "base-model confidence"}},
+		{"histogram", hist, []string{"hist", "correct (n=3)", "wrong (n=2)", "decision boundary (0)"}},
+		{"bars", bars, []string{"balanced accuracy", "CV split", "test split", "n/a", "T-shirt/top", "chance (0.5)"}},
+		{"caption check", check, []string{"hard: a photo of a red shirt", "easy: a photo of a blue shirt", "class average (0.800)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := tc.build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := c.PNG()
+			if err != nil {
+				t.Fatal(err)
+			}
+			img := decodePNG(t, b)
+			w, h := c.Size()
+			if got, want := img.Bounds().Size(), (image.Point{X: pxOf(w), Y: pxOf(h)}); got != want {
+				t.Errorf("PNG size %v, want %v", got, want)
+			}
+			if n := darkPixels(img, img.Bounds()); n < 500 {
+				t.Errorf("only %d dark pixels: chart looks blank", n)
+			}
+			s, err := c.SVG()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(s, []byte("<?xml")) || !bytes.Contains(s, []byte("<svg")) {
+				t.Fatalf("SVG output does not look like SVG: %q", s[:min(len(s), 60)])
+			}
+			for _, want := range tc.wantSVG {
+				if !bytes.Contains(s, []byte(escapeXML(want))) {
+					t.Errorf("SVG lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+func escapeXML(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+}
+
+func TestBinFractions(t *testing.T) {
+	tests := []struct {
+		name      string
+		vals      []float64
+		want      []float64
+		wantTotal int
+	}{
+		{"spread", []float64{0.5, 1.5, 1.7, 2.9}, []float64{0.25, 0.5, 0.25}, 4},
+		{"ends clamp", []float64{-5, 3, 10}, []float64{1.0 / 3, 0, 2.0 / 3}, 3},
+		{"non-finite ignored", []float64{math.NaN(), math.Inf(-1), 0.1}, []float64{1, 0, 0}, 1},
+		{"empty", nil, []float64{0, 0, 0}, 0},
+	}
+	for _, tc := range tests {
+		got, total := binFractions(tc.vals, 0, 1, 3)
+		if total != tc.wantTotal {
+			t.Errorf("%s: total %d, want %d", tc.name, total, tc.wantTotal)
+		}
+		for i := range got {
+			if math.Abs(got[i]-tc.want[i]) > 1e-12 {
+				t.Errorf("%s: fractions %v, want %v", tc.name, got, tc.want)
+				break
+			}
+		}
+	}
+}
+
+func TestChartErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		err  func() error
+	}{
+		{"topk length mismatch", func() error { _, err := TopK("t", []int{1, 2}, Curve{Name: "a", Y: []float64{1}}); return err }},
+		{"topk no curves", func() error { _, err := TopK("t", []int{1, 2}); return err }},
+		{"topk bad K", func() error { _, err := TopK("t", []int{0}, Curve{Name: "a", Y: []float64{1}}); return err }},
+		{"topk infinite", func() error {
+			_, err := TopK("t", []int{1}, Curve{Name: "a", Y: []float64{math.Inf(1)}})
+			return err
+		}},
+		{"histogram empty", func() error { _, err := DecisionHistogram("h", nil, []float64{math.NaN()}, 0); return err }},
+		{"bars mismatch", func() error {
+			_, err := BalancedAccuracy("b", []string{"a", "b"}, Bars{Name: "x", Values: []float64{1}})
+			return err
+		}},
+		{"bars none", func() error { _, err := BalancedAccuracy("b", []string{"a"}); return err }},
+		{"grid empty", func() error { _, err := NewGrid(2).Render(PNG); return err }},
+		{"grid zero cols", func() error {
+			c, _ := TopK("t", []int{1}, Curve{Name: "a", Y: []float64{1}})
+			_, err := NewGrid(0, c).Render(PNG)
+			return err
+		}},
+		{"bad format", func() error {
+			c, _ := TopK("t", []int{1}, Curve{Name: "a", Y: []float64{1}})
+			_, err := c.Render("pdf")
+			return err
+		}},
+		{"gallery empty", func() error { _, err := NewGallery("g", 0).PNG(); return err }},
+		{"gallery bad cols", func() error { _, err := NewGallery("g", -1, Item{Caption: "x"}).PNG(); return err }},
+	}
+	for _, tc := range tests {
+		if err := tc.err(); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+func TestGridSize(t *testing.T) {
+	var charts []*Chart
+	for i := 0; i < 3; i++ {
+		c, err := TopK("t", []int{1, 2}, Curve{Name: "a", Y: []float64{0.5, 0.6}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		charts = append(charts, c)
+	}
+	b, err := NewGrid(2, charts...).PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, b)
+	w, h := charts[0].Size()
+	if got, want := img.Bounds().Size(), (image.Point{X: pxOf(2 * w), Y: pxOf(2 * h)}); got != want {
+		t.Errorf("grid of 3 charts, 2 per row: size %v, want %v", got, want)
+	}
+	// The empty fourth cell stays white; the third (bottom-left) is drawn.
+	half := img.Bounds().Dx() / 2
+	if n := darkPixels(img, image.Rect(half, pxOf(h), img.Bounds().Dx(), img.Bounds().Dy())); n != 0 {
+		t.Errorf("empty cell has %d dark pixels", n)
+	}
+	if n := darkPixels(img, image.Rect(0, pxOf(h), half, img.Bounds().Dy())); n < 500 {
+		t.Errorf("third chart cell has only %d dark pixels", n)
+	}
+}
+
+func solid(w, h int, c color.Color) image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, c)
+		}
+	}
+	return img
+}
+
+// TestGalleryLayout checks that each picture lands in its cell with its own colour, frames and captions are drawn
+// where expected, and a nil picture leaves a gray placeholder.
+func TestGalleryLayout(t *testing.T) {
+	red := color.RGBA{200, 30, 40, 255}
+	blue := color.RGBA{20, 60, 210, 255}
+	green := color.RGBA{30, 170, 60, 255}
+	frame := color.RGBA{255, 0, 0, 255}
+	g := Extremes("class Shirt",
+		[]Item{{Image: solid(28, 28, red), Caption: "hard one", Frame: frame}, {Image: solid(28, 14, blue), Caption: "wide"}},
+		[]Item{{Image: solid(100, 100, green), Caption: "easy"}, {Caption: "missing"}})
+	b, err := g.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, b)
+	wantW, wantH, err := g.Size()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := img.Bounds().Size(); got != (image.Point{X: wantW, Y: wantH}) {
+		t.Fatalf("PNG size %v, want %dx%d", got, wantW, wantH)
+	}
+	l, err := g.layout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.cols != 2 {
+		t.Fatalf("Extremes of 2+2 items has %d columns, want 2", l.cols)
+	}
+	top := galleryMarginPx + l.titleH + l.headH // first section's first row
+	cell := func(sectionRow, col int) image.Point {
+		y := top + sectionRow*l.cellH
+		if sectionRow > 0 {
+			y += sectionGapPx + l.headH // the second section starts after a gap and its heading
+		}
+		return image.Point{X: galleryMarginPx + col*l.cellW + cellPadPx, Y: y + cellPadPx}
+	}
+	at := func(p image.Point, dx, dy int) color.NRGBA {
+		return color.NRGBAModel.Convert(img.At(p.X+dx, p.Y+dy)).(color.NRGBA)
+	}
+	nrgba := func(c color.Color) color.NRGBA { return color.NRGBAModel.Convert(c).(color.NRGBA) }
+	T := l.thumb
+	checks := []struct {
+		name   string
+		p      image.Point
+		dx, dy int
+		want   color.Color
+	}{
+		{"red square centre", cell(0, 0), T / 2, T / 2, red},
+		{"red square corner", cell(0, 0), 2, 2, red},
+		{"frame left of red square", cell(0, 0), -2, T / 2, frame},
+		{"wide blue centre", cell(0, 1), T / 2, T / 2, blue},
+		{"above the wide picture (letterbox)", cell(0, 1), T / 2, 5, color.White},
+		{"green downscaled centre", cell(1, 0), T / 2, T / 2, green},
+		{"placeholder", cell(1, 1), T / 2, T / 2, color.Gray{Y: galleryPlaceholderRG}},
+	}
+	for _, c := range checks {
+		if got := at(c.p, c.dx, c.dy); got != nrgba(c.want) {
+			t.Errorf("%s at %v+(%d,%d): got %v, want %v", c.name, c.p, c.dx, c.dy, got, nrgba(c.want))
+		}
+	}
+	// Captions: text under each picture.
+	for _, p := range []image.Point{cell(0, 0), cell(0, 1), cell(1, 0), cell(1, 1)} {
+		r := image.Rect(p.X, p.Y+T+captionGapPx, p.X+T, p.Y+T+captionGapPx+l.capLineH)
+		if n := darkPixels(img, r); n < 10 {
+			t.Errorf("caption under cell at %v: %d dark pixels, want text", p, n)
+		}
+	}
+	svg, err := g.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"class Shirt", "hard one", "easy", "missing", "most negative decision values (hard)"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	if n := bytes.Count(svg, []byte("<image")); n != 3 {
+		t.Errorf("SVG has %d embedded images, want 3", n)
+	}
+}
+
+func TestWrapText(t *testing.T) {
+	l, err := NewGallery("", 1, Item{Caption: "x"}).layout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sty, width := l.capSty, l.captionWidth
+	tests := []struct {
+		name      string
+		txt       string
+		maxLines  int
+		wantLines int
+		wantEll   bool
+	}{
+		{"short", "a red shirt", 2, 1, false},
+		{"wraps", "a photo of a red shirt on a black background", 3, 3, false},
+		{"truncated", "a photo of a red shirt on a black background with many more words to say", 2, 2, true},
+		{"newline", "d=-1.2\nlabel Shirt", 2, 2, false},
+		{"long word", strings.Repeat("x", 80), 5, 5, false},
+		{"zero lines", "abc", 0, 0, false},
+	}
+	for _, tc := range tests {
+		got := wrapText(tc.txt, sty, width, tc.maxLines)
+		if len(got) != tc.wantLines {
+			t.Errorf("%s: %d lines %q, want %d", tc.name, len(got), got, tc.wantLines)
+			continue
+		}
+		for _, line := range got {
+			if sty.Width(line) > width {
+				t.Errorf("%s: line %q is %v wide, limit %v", tc.name, line, sty.Width(line), width)
+			}
+		}
+		if len(got) > 0 && strings.HasSuffix(got[len(got)-1], ellipsis) != tc.wantEll {
+			t.Errorf("%s: last line %q, ellipsis wanted: %v", tc.name, got[len(got)-1], tc.wantEll)
+		}
+		if !tc.wantEll && tc.maxLines > 0 {
+			joined := strings.Join(strings.Fields(strings.Join(got, "")), "")
+			if joined != strings.Join(strings.Fields(tc.txt), "") {
+				t.Errorf("%s: text lost: %q from %q", tc.name, got, tc.txt)
+			}
+		}
+	}
+}
+
+func TestSaveAndShow(t *testing.T) {
+	c, err := TopK("t", []int{1, 2}, Curve{Name: "a", Y: []float64{0.5, 0.6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"sub/chart.png", "chart.svg"} {
+		path := filepath.Join(dir, name)
+		if err := c.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(name, ".png") {
+			decodePNG(t, b)
+		} else if !bytes.Contains(b, []byte("<svg")) {
+			t.Errorf("%s is not SVG", name)
+		}
+	}
+	if err := c.Save(filepath.Join(dir, "chart.pdf")); err == nil {
+		t.Error("saving .pdf: no error")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+
+	defer func(d func([]byte), n func() bool) { display, inNotebook = d, n }(display, inNotebook)
+	var shown [][]byte
+	display = func(b []byte) { shown = append(shown, b) }
+
+	inNotebook = func() bool { return false }
+	if err := Show(c, ""); err == nil {
+		t.Error("Show outside a notebook with no path: no error")
+	}
+	out := filepath.Join(dir, "shown.png")
+	if err := Show(c, out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(out); err != nil || len(shown) != 0 {
+		t.Errorf("outside a notebook Show must write %s (stat err %v) and display nothing (%d displays)", out, err, len(shown))
+	}
+
+	inNotebook = func() bool { return true }
+	notWritten := filepath.Join(dir, "not-written.png")
+	if err := c.Show(notWritten); err != nil {
+		t.Fatal(err)
+	}
+	if len(shown) != 1 {
+		t.Fatalf("in a notebook Show displayed %d times, want 1", len(shown))
+	}
+	decodePNG(t, shown[0])
+	if _, err := os.Stat(notWritten); err == nil {
+		t.Error("in a notebook Show wrote a file")
+	}
+}
+
+// TestGolden compares rendered PNGs with images in testdata, pixel by pixel (rendering is pure Go with embedded
+// fonts, so it is deterministic). Run with -update to rewrite them after an intended change, and look at them.
+func TestGolden(t *testing.T) {
+	ks := []int{10, 25, 50, 100}
+	topk, err := TopK("golden top-K", ks,
+		Curve{Name: "SVM decision value", Y: []float64{1, 0.96, 0.9, 0.7}},
+		Curve{Name: "base-model confidence", Y: []float64{0.7, 0.6, 0.55, 0.45}},
+		Constant("base rate", 0.5, len(ks)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topk.Width, topk.Height = 4*vg.Inch, 2.5*vg.Inch
+	gal := Extremes("golden gallery",
+		[]Item{{Image: solid(28, 28, color.RGBA{200, 30, 40, 255}), Caption: "a photo of a red shirt", Frame: color.RGBA{255, 0, 0, 255}}},
+		[]Item{{Image: solid(28, 28, color.RGBA{20, 60, 210, 255}), Caption: "a photo of a blue shirt"}})
+	gal.Thumb = 48
+	for _, tc := range []struct {
+		name string
+		fig  Figure
+	}{{"topk.png", topk}, {"gallery.png", gal}} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := tc.fig.Render(PNG)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", tc.name)
+			if *update {
+				if err := writeFileAtomic(path, b); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			got, exp := decodePNG(t, b), decodePNG(t, want)
+			if got.Bounds() != exp.Bounds() {
+				t.Fatalf("size %v, golden %v", got.Bounds(), exp.Bounds())
+			}
+			diff := 0
+			for y := got.Bounds().Min.Y; y < got.Bounds().Max.Y; y++ {
+				for x := got.Bounds().Min.X; x < got.Bounds().Max.X; x++ {
+					if color.NRGBAModel.Convert(got.At(x, y)) != color.NRGBAModel.Convert(exp.At(x, y)) {
+						diff++
+					}
+				}
+			}
+			if diff != 0 {
+				out := filepath.Join(t.TempDir(), tc.name)
+				_ = os.WriteFile(out, b, 0o644)
+				t.Errorf("%d pixels differ from %s; rendered image written to %s", diff, path, out)
+			}
+		})
+	}
+}
