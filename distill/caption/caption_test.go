@@ -1,0 +1,545 @@
+package caption
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/faildirs/faildirs/distill/wordnet"
+)
+
+func TestCompose(t *testing.T) {
+	tests := []struct {
+		adj, noun, prep, want string
+	}{
+		{"red", "shirt", "on a black background", "a photo of a red shirt on a black background"},
+		{"", "shirt", "", "a photo of a shirt"},
+		{"orange", "ankle boot", "", "a photo of a orange ankle boot"}, // always "a", as the reference
+		{"  old ", "woman", "who has  gray hair", "a photo of a old woman who has gray hair"},
+		{"", "", "", "a photo of a"},
+	}
+	for _, tc := range tests {
+		if got := Compose(tc.adj, tc.noun, tc.prep); got != tc.want {
+			t.Errorf("Compose(%q, %q, %q) = %q, want %q", tc.adj, tc.noun, tc.prep, got, tc.want)
+		}
+	}
+}
+
+func TestClassCaptions(t *testing.T) {
+	c := Class{Name: "Shirt", Nouns: []string{"shirt", "blouse", "shirt"}, Adjectives: []string{"", "red"}, Prepositions: nil}
+	got := c.Captions()
+	want := []string{"a photo of a shirt", "a photo of a red shirt", "a photo of a blouse", "a photo of a red blouse"}
+	var texts []string
+	for _, cp := range got {
+		texts = append(texts, cp.Text)
+	}
+	if !slices.Equal(texts, want) {
+		t.Errorf("captions %q, want %q (duplicates dropped, nouns outermost)", texts, want)
+	}
+	if got[1].Adjective != "red" || got[1].Noun != "shirt" || got[1].Preposition != "" {
+		t.Errorf("parts of %q: %+v", got[1].Text, got[1])
+	}
+	if c.Reference() != "a photo of a shirt" {
+		t.Errorf("reference %q", c.Reference())
+	}
+	d := c.WithAdjectives("dark")
+	if len(d.Captions()) != 6 || len(c.Captions()) != 4 {
+		t.Errorf("WithAdjectives: %d captions (want 6), original now %d (want 4)", len(d.Captions()), len(c.Captions()))
+	}
+}
+
+func TestVocabularyCounts(t *testing.T) {
+	shirt, err := FashionClass("", 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	footwear, err := FashionClass("footwear", 5, 7, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nColours := len(FashionColours) + 1 // + none
+	tests := []struct {
+		name      string
+		v         Vocabulary
+		wantN     int
+		wantRefs  []string
+		wantClass int
+	}{
+		{"fashion shirt", Vocabulary{Name: "f", Classes: []Class{shirt}}, 3 * nColours * 2, []string{"a photo of a shirt"}, 1},
+		{"fashion footwear", Vocabulary{Name: "f", Classes: []Class{footwear}}, 9 * nColours * 2, []string{"a photo of a footwear"}, 1},
+		{"fashion all", FashionAll(), 10 * 3 * nColours * 2, nil, 10},
+		{"celeba", CelebA("old", "young"), 2 * 3 * 3 * 32, []string{"a photo of a person", "a photo of a person"}, 2},
+	}
+	for _, tc := range tests {
+		if got := tc.v.Count(); got != tc.wantN {
+			t.Errorf("%s: %d captions, want %d", tc.name, got, tc.wantN)
+		}
+		if len(tc.v.Classes) != tc.wantClass {
+			t.Errorf("%s: %d classes, want %d", tc.name, len(tc.v.Classes), tc.wantClass)
+		}
+		for i, r := range tc.wantRefs {
+			if got := tc.v.Classes[i].Reference(); got != r {
+				t.Errorf("%s: class %d reference %q, want %q", tc.name, i, got, r)
+			}
+		}
+		if err := tc.v.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	if len(shirt.Captions()) != 78 || nColours != 13 {
+		t.Errorf("Shirt: %d captions with %d adjectives; want 78 = 3 nouns x 13 adjectives x 2 prepositions", len(shirt.Captions()), nColours)
+	}
+	if len(CelebAAttributes) != 32 {
+		t.Errorf("%d CelebA attribute phrases, want 32", len(CelebAAttributes))
+	}
+	seen := map[string]bool{}
+	for _, a := range CelebAAttributes {
+		if seen[a] || !strings.HasPrefix(a, "who ") {
+			t.Errorf("CelebA attribute %q duplicated or not a relative clause", a)
+		}
+		seen[a] = true
+	}
+	// The data package's nouns: each item's first noun (reference captions must match what the CLIP sees).
+	for i, n := range FashionNouns {
+		if len(n) < 2 {
+			t.Errorf("item %d (%s) has no synonyms: %q", i, FashionItems[i], n)
+		}
+	}
+	vt, err := Fashion(nil, [][]int{{0}, {6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vt.Classes[0].Name != "T-shirt/top" || vt.Classes[0].Reference() != "a photo of a t-shirt" {
+		t.Errorf("T-shirt/top class: name %q reference %q", vt.Classes[0].Name, vt.Classes[0].Reference())
+	}
+	for _, bad := range []struct {
+		name  string
+		items []int
+	}{{"", []int{5, 7}}, {"x", nil}, {"x", []int{10}}, {"x", []int{1, 1}}} {
+		if _, err := FashionClass(bad.name, bad.items...); err == nil {
+			t.Errorf("FashionClass(%q, %v): no error", bad.name, bad.items)
+		}
+	}
+}
+
+func loadExcerpt(t *testing.T) *wordnet.Nouns {
+	t.Helper()
+	n, err := wordnet.LoadNouns("../wordnet/testdata/data.noun.excerpt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestImageNetVocabulary(t *testing.T) {
+	nouns := loadExcerpt(t)
+	v, err := ImageNet(nouns, []string{"n02084071", "n02123045", "n04254680", "n03124170"},
+		[]string{"dog, domestic dog", "tabby, tabby cat", "soccer ball", "cowboy hat, ten-gallon hat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := len(ImageNetBackgrounds)
+	tests := []struct {
+		name      string
+		nouns     []string
+		extraPrep string // one of the context prepositions expected
+		nPreps    int
+	}{
+		{"dog", []string{"dog", "domestic dog"}, "on a couch", nb + 4},                       // canine, not mammal
+		{"tabby", []string{"tabby", "tabby cat"}, "on a couch", nb + 4},                      // feline
+		{"soccer ball", []string{"soccer ball"}, "held in a hand", nb + 3},                   // equipment
+		{"cowboy hat", []string{"cowboy hat", "ten-gallon hat"}, "worn by a person", nb + 3}, // clothing before covering
+	}
+	for i, tc := range tests {
+		c := v.Classes[i]
+		if c.Name != tc.name || c.Reference() != "a photo of a "+tc.name {
+			t.Errorf("class %d: name %q reference %q", i, c.Name, c.Reference())
+		}
+		if !slices.Equal(c.Nouns, tc.nouns) {
+			t.Errorf("%s: nouns %q, want %q", tc.name, c.Nouns, tc.nouns)
+		}
+		if len(c.Prepositions) != tc.nPreps || !slices.Contains(c.Prepositions, tc.extraPrep) {
+			t.Errorf("%s: prepositions %q: want %d including %q", tc.name, c.Prepositions, tc.nPreps, tc.extraPrep)
+		}
+		if got, want := len(c.Captions()), len(tc.nouns)*len(ImageNetAdjectives)*tc.nPreps; got != want {
+			t.Errorf("%s: %d captions, want %d", tc.name, got, want)
+		}
+	}
+	if len(ImageNetAdjectives) != 13 {
+		t.Errorf("%d ImageNet adjectives, want 13 (none, 8 colours, 4 descriptors)", len(ImageNetAdjectives))
+	}
+	// Default names come from WordNet.
+	v2, err := ImageNet(nouns, []string{"n02084071"}, nil)
+	if err != nil || v2.Classes[0].Name != "dog" {
+		t.Errorf("default name: %v, %+v", err, v2)
+	}
+	if _, err := ImageNet(nouns, []string{"n09999999"}, nil); err == nil {
+		t.Error("unknown wnid: no error")
+	}
+	if _, err := ImageNet(nouns, []string{"n02084071"}, []string{"a", "b"}); err == nil {
+		t.Error("name count mismatch: no error")
+	}
+}
+
+// TestImageNetContextsResolve checks every synset of ImageNetContexts against the installed WordNet: it exists and
+// is the concept its comment names.
+func TestImageNetContextsResolve(t *testing.T) {
+	if _, err := os.Stat(wordnet.DefaultNounFile); err != nil {
+		t.Skipf("%s not installed (apt-get install wordnet-base)", wordnet.DefaultNounFile)
+	}
+	nouns, err := wordnet.LoadNouns("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"n01503061": "bird", "n02512053": "fish", "n02062017": "aquatic_mammal", "n01661091": "reptile",
+		"n01627424": "amphibian", "n02469914": "primate", "n02083346": "canine", "n02120997": "feline",
+		"n02329401": "rodent", "n01874434": "marsupial", "n02370806": "ungulate", "n01861778": "mammal",
+		"n01905661": "invertebrate", "n12992868": "fungus", "n13134947": "fruit", "n11669921": "flower",
+		"n07707451": "vegetable", "n00021265": "food", "n07555863": "food", "n02686568": "aircraft",
+		"n04530566": "vessel", "n04576211": "wheeled_vehicle", "n03405725": "furniture", "n03051540": "clothing",
+		"n03800933": "musical_instrument", "n04341686": "structure", "n09287968": "geological_formation",
+		"n00007846": "person", "n03183080": "device", "n03094503": "container", "n03563967": "implement",
+		"n03294048": "equipment", "n03122748": "covering", "n03575240": "instrumentality",
+	}
+	n := 0
+	for _, e := range ImageNetContexts {
+		for _, a := range e.Ancestors {
+			s, err := nouns.ByWNID(a)
+			if err != nil {
+				t.Errorf("%s: %v", a, err)
+				continue
+			}
+			if s.Lemmas[0] != want[a] {
+				t.Errorf("%s is %q, the table means %q", a, s.Lemmas[0], want[a])
+			}
+			n++
+		}
+	}
+	if n != len(want) {
+		t.Errorf("table lists %d synsets, test knows %d", n, len(want))
+	}
+	// A class whose nearest listed ancestor is deep: a container ship is a vessel (watercraft), not a container.
+	v, err := ImageNet(nouns, []string{"n03095699"}, []string{"container ship"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(v.Classes[0].Prepositions, "docked in a harbor") {
+		t.Errorf("container ship prepositions %q, want the vessel context", v.Classes[0].Prepositions)
+	}
+}
+
+// wordEmbedder embeds a text as the sum of fixed random vectors of its words (seeded by the word), so texts
+// sharing words are close and the planted tests know each word's contribution.
+type wordEmbedder struct {
+	dim   int
+	calls int
+	texts int
+}
+
+func wordVec(word string, dim int) []float32 {
+	h := fnv.New64a()
+	h.Write([]byte(word))
+	r := rand.New(rand.NewPCG(h.Sum64(), 7))
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
+func (e *wordEmbedder) embed(text string) []float32 {
+	v := make([]float32, e.dim)
+	for _, w := range strings.Fields(text) {
+		for i, x := range wordVec(w, e.dim) {
+			v[i] += x
+		}
+	}
+	return v
+}
+
+func (e *wordEmbedder) EmbedTexts(_ context.Context, texts []string) ([][]float32, error) {
+	e.calls++
+	e.texts += len(texts)
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i] = e.embed(t)
+	}
+	return out, nil
+}
+
+// linearScorer is a per-class linear SVM on L2-normalised vectors: decision = w_c · v/|v| + b_c.
+type linearScorer struct {
+	w [][]float32
+	b []float32
+}
+
+func (s *linearScorer) DecisionFor(class int, vecs [][]float32) ([]float32, error) {
+	if class < 0 || class >= len(s.w) || s.w[class] == nil {
+		return nil, errors.New("no failure direction")
+	}
+	out := make([]float32, len(vecs))
+	for i, v := range vecs {
+		n := norm(v)
+		d := 0.0
+		for j := range v {
+			d += float64(s.w[class][j]) * float64(v[j]) / n
+		}
+		out[i] = float32(d) + s.b[class]
+	}
+	return out, nil
+}
+
+func unit(v []float32) []float32 {
+	n := norm(v)
+	out := make([]float32, len(v))
+	for i := range v {
+		out[i] = float32(float64(v[i]) / n)
+	}
+	return out
+}
+
+func neg(v []float32) []float32 {
+	out := make([]float32, len(v))
+	for i := range v {
+		out[i] = -v[i]
+	}
+	return out
+}
+
+// TestScorePlanted plants the failure direction of each class along the negative of a colour word's embedding (the
+// minority colour: red for T-shirt/top, green for Shirt): that class's hardest caption must name that colour, and
+// its easiest caption must not.
+func TestScorePlanted(t *testing.T) {
+	const dim = 64
+	v, err := Fashion(nil, [][]int{{0}, {6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	minority := []string{"red", "green"}
+	sc := &linearScorer{b: []float32{0.3, -0.2}}
+	for _, col := range minority {
+		sc.w = append(sc.w, neg(unit(wordVec(col, dim))))
+	}
+	emb := &wordEmbedder{dim: dim}
+	rs, err := ScoreAll(context.Background(), emb, sc, v, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		hard, easy := r.Hard(3), r.Easy(3)
+		if hard[0].Adjective != minority[i] {
+			t.Errorf("class %s: hardest caption %q (score %.3f), want one naming %s", r.Name, hard[0].Text, hard[0].Score, minority[i])
+		}
+		if easy[0].Adjective == minority[i] {
+			t.Errorf("class %s: easiest caption %q names the minority colour", r.Name, easy[0].Text)
+		}
+		if !(hard[0].Score < 0 && easy[0].Score > hard[0].Score) {
+			t.Errorf("class %s: hard score %.3f, easy %.3f", r.Name, hard[0].Score, easy[0].Score)
+		}
+		// Sorted, and every score is decision minus the reference's.
+		for j := 1; j < len(r.Captions); j++ {
+			if r.Captions[j].Score < r.Captions[j-1].Score {
+				t.Fatalf("class %s: captions not sorted at %d", r.Name, j)
+			}
+		}
+		ref, _ := sc.DecisionFor(i, [][]float32{emb.embed(r.Reference)})
+		if r.ReferenceDecision != ref[0] {
+			t.Errorf("class %s: reference decision %v, want %v", r.Name, r.ReferenceDecision, ref[0])
+		}
+		for _, c := range r.Captions {
+			d, _ := sc.DecisionFor(i, [][]float32{emb.embed(c.Text)})
+			if c.Decision != d[0] || c.Score != d[0]-ref[0] {
+				t.Fatalf("class %s: %q decision %v score %v, want %v and %v", r.Name, c.Text, c.Decision, c.Score, d[0], d[0]-ref[0])
+			}
+		}
+		// Every caption naming the minority colour scores below the class's median.
+		med := r.Captions[len(r.Captions)/2].Score
+		for _, c := range r.Captions {
+			if c.Adjective == minority[i] && c.Score >= med {
+				t.Errorf("class %s: %q scores %.3f, not below the median %.3f", r.Name, c.Text, c.Score, med)
+			}
+		}
+	}
+	// Each text embedded once: 78 captions per class, the reference being one of them ("a photo of a shirt").
+	if emb.texts != 2*78 {
+		t.Errorf("embedded %d texts, want %d", emb.texts, 2*78)
+	}
+}
+
+// TestScoreAllSharesTexts: CelebA's classes share every caption, so each text is embedded once, in batches.
+func TestScoreAllSharesTexts(t *testing.T) {
+	v := CelebA("old", "young")
+	emb := &wordEmbedder{dim: 8}
+	w := unit(wordVec("young", 8))
+	sc := &linearScorer{w: [][]float32{neg(w), w}, b: []float32{0, 0}}
+	rs, err := ScoreAll(context.Background(), emb, sc, v, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if emb.texts != 289 || emb.calls != 2 {
+		t.Errorf("embedded %d texts in %d calls, want 289 (288 captions + 1 reference) in 2 batches of <= %d", emb.texts, emb.calls, embedBatch)
+	}
+	// Class "old" fails on young-looking people; its hard caption says "young", and class "young"'s easy one does.
+	if rs[0].Hard(1)[0].Adjective != "young" || rs[1].Easy(1)[0].Adjective != "young" {
+		t.Errorf("old hard %q, young easy %q", rs[0].Hard(1)[0].Text, rs[1].Easy(1)[0].Text)
+	}
+	// Only some classes.
+	rs, err = ScoreAll(context.Background(), emb, sc, v, []int{1}, io.Discard)
+	if err != nil || len(rs) != 1 || rs[0].Class != 1 || rs[0].Name != "young" {
+		t.Errorf("ScoreAll of class 1: %v, %+v", err, rs)
+	}
+}
+
+func TestScoreErrors(t *testing.T) {
+	ctx := context.Background()
+	shirt, _ := FashionClass("", 6)
+	emb := &wordEmbedder{dim: 8}
+	noDir := &linearScorer{w: [][]float32{nil}, b: []float32{0}}
+	if _, err := Score(ctx, emb, noDir, 0, shirt); err == nil || !strings.Contains(err.Error(), "no failure direction") {
+		t.Errorf("class without direction: %v", err)
+	}
+	nan := &linearScorer{w: [][]float32{make([]float32, 8)}, b: []float32{float32(math.NaN())}}
+	if _, err := Score(ctx, emb, nan, 0, shirt); err == nil {
+		t.Error("NaN decision: no error")
+	}
+	ok := &linearScorer{w: [][]float32{unit(wordVec("red", 8))}, b: []float32{0}}
+	if _, err := Score(ctx, badEmbedder{}, ok, 0, shirt); err == nil {
+		t.Error("embedder returning wrong count: no error")
+	}
+	if _, err := ScoreAll(ctx, emb, ok, Vocabulary{Name: "x", Classes: []Class{shirt}}, []int{3}, io.Discard); err == nil {
+		t.Error("class out of range: no error")
+	}
+	if _, err := Score(ctx, emb, ok, 0, Class{Name: "empty"}); err == nil {
+		t.Error("class without nouns: no error")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := Score(cctx, emb, ok, 0, shirt); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: %v", err)
+	}
+}
+
+type badEmbedder struct{}
+
+func (badEmbedder) EmbedTexts(_ context.Context, texts []string) ([][]float32, error) {
+	return make([][]float32, len(texts)-1), nil
+}
+
+func TestNearestAccuracy(t *testing.T) {
+	images := [][]float32{{1, 0}, {0, 1}, {1, 1}, {-1, 0}, {0, 0}, {2, 0.1}}
+	correct := []bool{false, true, true, true, true, false}
+	order, err := Nearest(images, []float32{1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// cos: 1, 0, .707, -1, 0 (zero vector), .9988 → order 0, 5, 2, then 1 and 4 tied at 0 (index order), 3.
+	if want := []int{0, 5, 2, 1, 4, 3}; !slices.Equal(order, want) {
+		t.Errorf("order %v, want %v", order, want)
+	}
+	acc, err := NearestAccuracy(images, correct, []float32{1, 0}, []int{1, 2, 3, 6, 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0, 0, 1.0 / 3, 4.0 / 6, 4.0 / 6}
+	for i := range want {
+		if math.Abs(acc[i]-want[i]) > 1e-12 {
+			t.Errorf("accuracies %v, want %v", acc, want)
+			break
+		}
+	}
+	for _, bad := range []struct {
+		name    string
+		images  [][]float32
+		correct []bool
+		text    []float32
+		ks      []int
+	}{
+		{"no images", nil, nil, []float32{1}, []int{1}},
+		{"flags mismatch", images, correct[:2], []float32{1, 0}, []int{1}},
+		{"zero text", images, correct, []float32{0, 0}, []int{1}},
+		{"dim mismatch", images, correct, []float32{1, 0, 0}, []int{1}},
+		{"bad K", images, correct, []float32{1, 0}, []int{0}},
+		{"NaN image", [][]float32{{float32(math.NaN()), 0}}, []bool{true}, []float32{1, 0}, []int{1}},
+	} {
+		if _, err := NearestAccuracy(bad.images, bad.correct, bad.text, bad.ks); err == nil {
+			t.Errorf("%s: no error", bad.name)
+		}
+	}
+}
+
+// TestCheckPlanted builds a class of 100 test images: 20 minority (red-looking: embedding near the hard caption's
+// text embedding) of which 15 are misclassified, and 80 majority (green-looking), all correct. The hard caption's
+// 20 nearest are exactly the minority images (accuracy 5/20), the easy caption's are all correct, the class
+// average is 85/100.
+func TestCheckPlanted(t *testing.T) {
+	const dim = 32
+	emb := &wordEmbedder{dim: dim}
+	hard, easy := "a photo of a red shirt", "a photo of a green shirt"
+	ht, et := emb.embed(hard), emb.embed(easy)
+	r := rand.New(rand.NewPCG(1, 2))
+	var images [][]float32
+	var correct []bool
+	for i := 0; i < 100; i++ {
+		base, ok := et, true
+		if i%5 == 0 { // 20 minority images
+			base = ht
+			ok = i%20 == 0 // 5 of them correct
+		}
+		v := make([]float32, dim)
+		for j := range v {
+			v[j] = base[j] + float32(0.05*r.NormFloat64())
+		}
+		images = append(images, v)
+		correct = append(correct, ok)
+	}
+	ck, err := CheckCaptions(context.Background(), emb, "Shirt", images, correct, hard, easy, []int{10, 20, 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.N != 100 || math.Abs(ck.ClassAccuracy-0.85) > 1e-12 {
+		t.Errorf("N %d class accuracy %v, want 100 and 0.85", ck.N, ck.ClassAccuracy)
+	}
+	h20, e20, ok := ck.At(20)
+	if !ok || math.Abs(h20-0.25) > 1e-12 || e20 != 1 {
+		t.Errorf("At(20) = %v, %v, %v; want 0.25, 1", h20, e20, ok)
+	}
+	// K=50: the 20 minority images and 30 majority ones: (5+30)/50.
+	if h50, _, _ := ck.At(50); math.Abs(h50-0.7) > 1e-12 {
+		t.Errorf("hard accuracy at 50 = %v, want 0.7", h50)
+	}
+	if _, _, ok := ck.At(7); ok {
+		t.Error("At(7) found a K that was not asked for")
+	}
+	for i := range ck.Ks {
+		if !(ck.HardAccuracy[i] < ck.ClassAccuracy && ck.EasyAccuracy[i] >= ck.ClassAccuracy) {
+			t.Errorf("K=%d: hard %v, easy %v, class %v", ck.Ks[i], ck.HardAccuracy[i], ck.EasyAccuracy[i], ck.ClassAccuracy)
+		}
+	}
+	if fmt.Sprint(ck.Ks) != "[10 20 50]" {
+		t.Errorf("Ks %v", ck.Ks)
+	}
+}
+
+func TestRows(t *testing.T) {
+	flat := []float32{1, 2, 3, 4, 5, 6}
+	rows, err := Rows(flat, 3)
+	if err != nil || len(rows) != 2 || rows[1][0] != 4 || len(rows[0]) != 3 {
+		t.Fatalf("Rows: %v %v", rows, err)
+	}
+	rows[1][0] = 40
+	if flat[3] != 40 {
+		t.Error("Rows copied the data")
+	}
+	if _, err := Rows(flat, 4); err == nil {
+		t.Error("6 values in rows of 4: no error")
+	}
+}

@@ -1,0 +1,192 @@
+package caption
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+
+	"github.com/faildirs/faildirs/distill/progress"
+)
+
+// TextEmbedder embeds texts in the image–text latent space (CLIP's text tower, after its projection). It returns
+// one vector per text, all of the same length.
+type TextEmbedder interface {
+	EmbedTexts(ctx context.Context, texts []string) ([][]float32, error)
+}
+
+// Scorer returns the decision values of class's SVM for raw latent vectors; it applies the model's own
+// pre-processing (whitening with the train statistics, L2 normalisation). distill.Model implements it. A class
+// without a failure direction (no failure signal) must return an error.
+type Scorer interface {
+	DecisionFor(class int, vecs [][]float32) ([]float32, error)
+}
+
+// Scored is a caption with its decision value and score.
+type Scored struct {
+	Caption
+	// Decision is the SVM decision value of the caption's text embedding.
+	Decision float32 `json:"decision"`
+	// Score is Decision minus the reference caption's decision value: negative = more "failure-like" than just
+	// naming the class.
+	Score float32 `json:"score"`
+}
+
+// Ranking is the scored vocabulary of one class, hardest caption first.
+type Ranking struct {
+	// Class is the model's class index and Name its name.
+	Class int    `json:"class"`
+	Name  string `json:"name"`
+	// Reference is the reference caption and ReferenceDecision its decision value.
+	Reference         string  `json:"reference"`
+	ReferenceDecision float32 `json:"reference_decision"`
+	// Captions are sorted by ascending score (ties: in vocabulary order).
+	Captions []Scored `json:"captions"`
+}
+
+// Hard returns the k lowest-scoring captions, hardest first (fewer if there are fewer).
+func (r *Ranking) Hard(k int) []Scored {
+	k = min(max(k, 0), len(r.Captions))
+	return slices.Clone(r.Captions[:k])
+}
+
+// Easy returns the k highest-scoring captions, easiest first (fewer if there are fewer).
+func (r *Ranking) Easy(k int) []Scored {
+	k = min(max(k, 0), len(r.Captions))
+	out := slices.Clone(r.Captions[len(r.Captions)-k:])
+	slices.Reverse(out)
+	return out
+}
+
+// Score embeds the class's reference caption and captions and ranks the captions by score (see the package doc).
+func Score(ctx context.Context, emb TextEmbedder, sc Scorer, class int, c Class) (*Ranking, error) {
+	rs, err := scoreClasses(ctx, emb, sc, []int{class}, []Class{c}, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// ScoreAll scores the classes of the vocabulary listed in which (nil: all), Classes[i] being the model's class i,
+// and returns their rankings in the order of which. Leave out classes without a failure direction (no failure
+// signal): the scorer fails on them. Texts shared by several classes (CelebA's classes share all their captions)
+// are embedded once. Progress of the embedding goes to progressTo (nil: stderr, or an HTML bar under GoNB;
+// io.Discard: none).
+func ScoreAll(ctx context.Context, emb TextEmbedder, sc Scorer, v Vocabulary, which []int, progressTo io.Writer) ([]*Ranking, error) {
+	if err := v.Validate(); err != nil {
+		return nil, err
+	}
+	if which == nil {
+		which = make([]int, len(v.Classes))
+		for i := range which {
+			which[i] = i
+		}
+	}
+	classes := make([]Class, len(which))
+	for i, c := range which {
+		if c < 0 || c >= len(v.Classes) {
+			return nil, fmt.Errorf("caption: class %d out of range: vocabulary %q has %d classes", c, v.Name, len(v.Classes))
+		}
+		classes[i] = v.Classes[c]
+	}
+	return scoreClasses(ctx, emb, sc, which, classes, progressTo)
+}
+
+// embedBatch is the number of texts per EmbedTexts call in ScoreAll, so progress shows and memory stays bounded.
+const embedBatch = 256
+
+func scoreClasses(ctx context.Context, emb TextEmbedder, sc Scorer, classIdx []int, classes []Class, progressTo io.Writer) ([]*Ranking, error) {
+	if emb == nil || sc == nil {
+		return nil, fmt.Errorf("caption: scoring needs a text embedder and a scorer")
+	}
+	// Unique texts, in first-seen order.
+	pos := make(map[string]int)
+	var texts []string
+	add := func(t string) {
+		if _, ok := pos[t]; !ok {
+			pos[t] = len(texts)
+			texts = append(texts, t)
+		}
+	}
+	caps := make([][]Caption, len(classes))
+	for i, c := range classes {
+		caps[i] = c.Captions()
+		if len(caps[i]) == 0 {
+			return nil, fmt.Errorf("caption: class %d (%q) has no captions", classIdx[i], c.Name)
+		}
+		add(c.Reference())
+		for _, cp := range caps[i] {
+			add(cp.Text)
+		}
+	}
+	vecs, err := embedAll(ctx, emb, texts, progressTo)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Ranking, len(classes))
+	for i, c := range classes {
+		in := make([][]float32, 0, len(caps[i])+1)
+		in = append(in, vecs[pos[c.Reference()]])
+		for _, cp := range caps[i] {
+			in = append(in, vecs[pos[cp.Text]])
+		}
+		dec, err := sc.DecisionFor(classIdx[i], in)
+		if err != nil {
+			return nil, fmt.Errorf("caption: decision values for class %d (%q): %w", classIdx[i], c.Name, err)
+		}
+		if len(dec) != len(in) {
+			return nil, fmt.Errorf("caption: scorer returned %d decision values for %d texts of class %d", len(dec), len(in), classIdx[i])
+		}
+		for j, d := range dec {
+			if math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
+				text := c.Reference()
+				if j > 0 {
+					text = caps[i][j-1].Text
+				}
+				return nil, fmt.Errorf("caption: class %d: decision value of %q is %v", classIdx[i], text, d)
+			}
+		}
+		r := &Ranking{Class: classIdx[i], Name: c.Name, Reference: c.Reference(), ReferenceDecision: dec[0]}
+		r.Captions = make([]Scored, len(caps[i]))
+		for j, cp := range caps[i] {
+			r.Captions[j] = Scored{Caption: cp, Decision: dec[j+1], Score: dec[j+1] - dec[0]}
+		}
+		slices.SortStableFunc(r.Captions, func(a, b Scored) int { return cmp.Compare(a.Score, b.Score) })
+		out[i] = r
+	}
+	return out, nil
+}
+
+// embedAll embeds texts in batches and checks the vectors.
+func embedAll(ctx context.Context, emb TextEmbedder, texts []string, progressTo io.Writer) ([][]float32, error) {
+	bar := progress.New(progressTo, "embedding captions", len(texts))
+	defer bar.Done()
+	out := make([][]float32, 0, len(texts))
+	dim := -1
+	for start := 0; start < len(texts); start += embedBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("caption: embedding captions: %w", err)
+		}
+		batch := texts[start:min(start+embedBatch, len(texts))]
+		vecs, err := emb.EmbedTexts(ctx, batch)
+		if err != nil {
+			return nil, fmt.Errorf("caption: embedding captions %d..%d (first %q): %w", start, start+len(batch)-1, batch[0], err)
+		}
+		if len(vecs) != len(batch) {
+			return nil, fmt.Errorf("caption: text embedder returned %d vectors for %d texts", len(vecs), len(batch))
+		}
+		for j, v := range vecs {
+			if dim < 0 {
+				dim = len(v)
+			}
+			if len(v) != dim || dim == 0 {
+				return nil, fmt.Errorf("caption: embedding of %q has length %d, want %d", batch[j], len(v), dim)
+			}
+		}
+		out = append(out, vecs...)
+		bar.Add(len(batch))
+	}
+	return out, nil
+}
