@@ -37,14 +37,16 @@ const (
 
 // Item is one picture of a gallery with the text shown under it.
 type Item struct {
-	// Image is drawn scaled to fit the gallery's thumbnail square, keeping its aspect ratio: enlarged with
-	// nearest-neighbour sampling (small images such as 28x28 stay crisp), reduced with Catmull-Rom. A nil
-	// Image draws an empty gray square.
+	// Image is drawn scaled to fit the gallery's thumbnail square, keeping its aspect ratio, centred: enlarged
+	// by a whole factor with nearest-neighbour sampling when it is at most half the square (a 28x28 image
+	// becomes 84x84 in a 96-pixel square, every pixel a crisp 3x3 block), reduced with Catmull-Rom. A nil Image
+	// draws an empty gray square.
 	Image image.Image
 	// Caption is drawn under the picture, centred, wrapped at word boundaries to the cell width and cut with "…"
 	// after the gallery's CaptionLines lines. "\n" forces a line break.
 	Caption string
-	// Frame, when not nil, draws a coloured frame around the picture (e.g. red where the base model was wrong).
+	// Frame, when not nil, draws a coloured frame just around the picture (e.g. red where the base model was
+	// wrong).
 	Frame color.Color
 }
 
@@ -224,18 +226,19 @@ func (g *Gallery) Render(format Format) ([]byte, error) {
 				box := func(x0, y0, x1, y1 float64) []vg.Point {
 					return []vg.Point{at(x0, y1), at(x1, y1), at(x1, y0), at(x0, y0)}
 				}
+				// pic is the picture's rectangle in pixels: the fitted image, or the whole square for a placeholder.
+				pic := image.Rect(cx, cy, cx+l.thumb, cy+l.thumb)
 				if p.img == nil {
 					dc.FillPolygon(color.Gray{Y: galleryPlaceholderRG}, box(float64(cx), float64(cy), float64(cx+l.thumb), float64(cy+l.thumb)))
 				} else {
-					x0, y0 := cx+p.x, cy+p.y
-					rect := vg.Rectangle{Min: at(float64(x0), float64(y0+p.h)), Max: at(float64(x0+p.w), float64(y0))}
-					dc.DrawImage(rect, p.img)
+					pic = image.Rect(cx+p.x, cy+p.y, cx+p.x+p.w, cy+p.y+p.h)
+					dc.DrawImage(vg.Rectangle{Min: at(float64(pic.Min.X), float64(pic.Max.Y)), Max: at(float64(pic.Max.X), float64(pic.Min.Y))}, p.img)
 				}
 				if it.Frame != nil {
-					fw := float64(frameWidthPx)
-					half := fw / 2
-					ls := draw.LineStyle{Color: it.Frame, Width: px(fw)}
-					x0, y0, x1, y1 := float64(cx)-half, float64(cy)-half, float64(cx+l.thumb)+half, float64(cy+l.thumb)+half
+					half := float64(frameWidthPx) / 2
+					ls := draw.LineStyle{Color: it.Frame, Width: px(frameWidthPx)}
+					x0, y0 := float64(pic.Min.X)-half, float64(pic.Min.Y)-half
+					x1, y1 := float64(pic.Max.X)+half, float64(pic.Max.Y)+half
 					dc.StrokeLines(ls, []vg.Point{at(x0, y0), at(x1, y0), at(x1, y1), at(x0, y1), at(x0, y0)})
 				}
 				if l.lines > 0 && it.Caption != "" {
@@ -278,6 +281,9 @@ func fitImage(img image.Image, side int) fitted {
 		return fitted{}
 	}
 	s := math.Min(float64(side)/float64(b.Dx()), float64(side)/float64(b.Dy()))
+	if s >= 2 {
+		s = math.Floor(s) // whole-pixel enlargement: every source pixel becomes an equal square
+	}
 	w := max(1, int(math.Round(float64(b.Dx())*s)))
 	h := max(1, int(math.Round(float64(b.Dy())*s)))
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))

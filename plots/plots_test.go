@@ -351,8 +351,9 @@ func TestGalleryLayout(t *testing.T) {
 		want   color.Color
 	}{
 		{"red square centre", cell(0, 0), T / 2, T / 2, red},
-		{"red square corner", cell(0, 0), 2, 2, red},
-		{"frame left of red square", cell(0, 0), -2, T / 2, frame},
+		{"red square corner (28x28 enlarged 3x to 84x84, centred)", cell(0, 0), (T - 84) / 2, (T - 84) / 2, red},
+		{"outside the frame", cell(0, 0), (T-84)/2 - 5, T / 2, color.White},
+		{"frame just left of the red square", cell(0, 0), (T-84)/2 - 2, T / 2, frame},
 		{"wide blue centre", cell(0, 1), T / 2, T / 2, blue},
 		{"above the wide picture (letterbox)", cell(0, 1), T / 2, 5, color.White},
 		{"green downscaled centre", cell(1, 0), T / 2, T / 2, green},
@@ -542,5 +543,49 @@ func TestGolden(t *testing.T) {
 				t.Errorf("%d pixels differ from %s; rendered image written to %s", diff, path, out)
 			}
 		})
+	}
+}
+
+func TestFitImage(t *testing.T) {
+	tests := []struct {
+		name       string
+		w, h       int
+		wantW      int
+		wantH      int
+		wantX      int
+		wantY      int
+		wantNilImg bool
+	}{
+		{"28x28 enlarged 3x", 28, 28, 84, 84, 6, 6, false},
+		{"28x14 enlarged 3x", 28, 14, 84, 42, 6, 27, false},
+		{"60x60 enlarged 1.6x", 60, 60, 96, 96, 0, 0, false},
+		{"96x96 copied", 96, 96, 96, 96, 0, 0, false},
+		{"300x100 reduced", 300, 100, 96, 32, 0, 32, false},
+		{"empty", 0, 0, 0, 0, 0, 0, true},
+	}
+	for _, tc := range tests {
+		var img image.Image = image.NewRGBA(image.Rect(0, 0, tc.w, tc.h))
+		f := fitImage(img, 96)
+		if (f.img == nil) != tc.wantNilImg || f.w != tc.wantW || f.h != tc.wantH || f.x != tc.wantX || f.y != tc.wantY {
+			t.Errorf("%s: got %dx%d at (%d,%d) nil=%v; want %dx%d at (%d,%d)", tc.name, f.w, f.h, f.x, f.y, f.img == nil,
+				tc.wantW, tc.wantH, tc.wantX, tc.wantY)
+		}
+	}
+	// Whole-factor enlargement keeps every source pixel as a uniform 3x3 block.
+	src := image.NewGray(image.Rect(0, 0, 28, 28))
+	for i := range src.Pix {
+		src.Pix[i] = uint8(i * 7)
+	}
+	f := fitImage(src, 96)
+	for y := 0; y < 84; y++ {
+		for x := 0; x < 84; x++ {
+			want := color.RGBAModel.Convert(src.At(x/3, y/3))
+			if got := f.img.At(x, y); got != want {
+				t.Fatalf("pixel (%d,%d) = %v, want source pixel (%d,%d) = %v", x, y, got, x/3, y/3, want)
+			}
+		}
+	}
+	if f := fitImage(nil, 96); f.img != nil {
+		t.Error("nil image gave a picture")
 	}
 }
