@@ -31,6 +31,8 @@ type Bar struct {
 	finished bool
 	// minInterval is the least time between two redraws (the last step always draws).
 	minInterval time.Duration
+	// drawn is the count shown by the last redraw (-1 before the first).
+	drawn int
 }
 
 type mode int
@@ -45,7 +47,7 @@ const (
 // Writers that are not terminals (files, pipes, buffers) get plain lines at most every 10 seconds plus a final one.
 // total may be 0 (unknown): then only the count and rate are shown.
 func New(w io.Writer, label string, total int) *Bar {
-	b := &Bar{w: w, label: label, total: total, start: time.Now()}
+	b := &Bar{w: w, label: label, total: total, start: time.Now(), drawn: -1}
 	switch {
 	case w == nil && gonbui.IsNotebook:
 		b.mode = modeNotebook
@@ -90,7 +92,9 @@ func (b *Bar) Done() {
 		return
 	}
 	b.finished = true
-	b.draw(true)
+	if b.mode != modeLines || b.drawn != b.done { // a log already showing the final count gets no repeat line
+		b.draw(true)
+	}
 	if b.mode == modeTerminal {
 		fmt.Fprintln(b.w)
 	}
@@ -110,6 +114,7 @@ func (b *Bar) draw(force bool) {
 		return
 	}
 	b.last = now
+	b.drawn = b.done
 	text := b.text(now)
 	switch b.mode {
 	case modeNotebook:

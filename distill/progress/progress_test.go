@@ -31,6 +31,9 @@ func TestBarLinesToBuffer(t *testing.T) {
 			if !strings.Contains(last, tc.wantFinal) {
 				t.Fatalf("final line %q does not contain %q; all output:\n%s", last, tc.wantFinal, buf.String())
 			}
+			if len(lines) > 1 && lines[len(lines)-2] == last {
+				t.Fatalf("final line repeated: %q", buf.String())
+			}
 			if strings.Contains(buf.String(), "\r") {
 				t.Fatalf("non-terminal output must not use carriage returns: %q", buf.String())
 			}
