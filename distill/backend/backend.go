@@ -8,6 +8,12 @@
 //     FAILDIRS_XLA_AUTOINSTALL=1, because offline the download fails (and older go-xla code paths panic).
 //  3. Otherwise the pure Go backend, with one line on stderr saying why and how to enable XLA.
 //
+// The Go backend is created as "go:ops_sequential" (also when GOMLX_BACKEND is exactly "go"): in compute v0.1.2
+// its default schedule runs independent graph nodes on the worker pool while large matmuls fan out on the same
+// pool, and when every worker holds a node waiting for more workers the execution deadlocks (seen training the tiny
+// CLIP). Sequential node order keeps the matmuls' own parallelism and cannot deadlock. A GOMLX_BACKEND with options
+// ("go:ops_parallel", "go:parallelism=2") is used as given.
+//
 // Nothing here panics: a failing backend constructor (including a panicking one) becomes an error or a fallback.
 // The [Info] returned with every backend says what was chosen and why, for notebooks, logs and result files.
 package backend
@@ -24,6 +30,9 @@ import (
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/go-xla/compute/xla"
 )
+
+// GoConfig is the configuration faildirs uses for the pure Go backend (see the package documentation).
+const GoConfig = gobackend.BackendName + ":ops_sequential"
 
 // EnvBackend is GoMLX's environment variable naming the backend configuration ("go", "xla:cpu", ...).
 const EnvBackend = compute.ConfigEnvVar
@@ -88,6 +97,9 @@ func NewWithOptions(opts Options) (compute.Backend, Info, error) {
 	xla.EnableAutoInstall(autoInstall)
 
 	if cfg := strings.TrimSpace(getenv(EnvBackend)); cfg != "" {
+		if cfg == gobackend.BackendName {
+			cfg = GoConfig
+		}
 		b, err := construct(cfg)
 		if err != nil {
 			return nil, Info{}, fmt.Errorf("backend: %s=%q: %w", EnvBackend, cfg, err)
@@ -116,22 +128,22 @@ func NewWithOptions(opts Options) (compute.Backend, Info, error) {
 		reasons = append(reasons, "no XLA PJRT plugin installed")
 	}
 	reason := strings.Join(reasons, "; ")
-	b, err := construct(gobackend.BackendName)
+	b, err := construct(GoConfig)
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("backend: Go backend: %w (after XLA: %s)", err, reason)
 	}
 	fmt.Fprintf(logw, "faildirs: using the pure Go backend (%s); for XLA install a PJRT plugin or set %s=1 to let go-xla download one, or set %s\n",
 		reason, EnvXLAAutoInstall, EnvBackend)
-	return b, describe(b, gobackend.BackendName, reason), nil
+	return b, describe(b, GoConfig, reason), nil
 }
 
 // Go returns the pure Go backend regardless of the environment (for tests that must be deterministic).
 func Go() (compute.Backend, Info, error) {
-	b, err := construct(gobackend.BackendName)
+	b, err := construct(GoConfig)
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("backend: Go backend: %w", err)
 	}
-	return b, describe(b, gobackend.BackendName, "requested explicitly"), nil
+	return b, describe(b, GoConfig, "requested explicitly"), nil
 }
 
 func describe(b compute.Backend, cfg, reason string) Info {

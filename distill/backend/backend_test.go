@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -107,5 +111,59 @@ func TestInstalledPluginsOffline(t *testing.T) {
 		if p == "" {
 			t.Fatal("empty plugin name")
 		}
+	}
+}
+
+// TestGoBackendManyParallelMatmuls runs a graph of many independent large matmuls, the shape that deadlocked
+// compute v0.1.2's worker pool under its default (parallel node) schedule; with GoConfig it must finish.
+func TestGoBackendManyParallelMatmuls(t *testing.T) {
+	b, info, err := Go()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	if info.Config != GoConfig {
+		t.Fatalf("config %q, want %q", info.Config, GoConfig)
+	}
+	const n = 384
+	data := make([]float32, n*n)
+	for i := range data {
+		data[i] = float32(i%7) / 7
+	}
+	x := tensors.FromFlatDataAndDimensions(data, n, n)
+	exec, err := graph.NewExec(b, func(a *graph.Node) *graph.Node {
+		var sum *graph.Node
+		for k := range 8 {
+			m := graph.MatMul(graph.MulScalar(a, float64(k+1)), a)
+			if sum == nil {
+				sum = m
+			} else {
+				sum = graph.Add(sum, m)
+			}
+		}
+		return graph.ReduceAllSum(sum)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for range 10 {
+			out, err := exec.Call1(x)
+			if err != nil {
+				done <- err
+				return
+			}
+			_ = out.FinalizeAll()
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("graph execution did not finish in 2 minutes: worker-pool deadlock")
 	}
 }
