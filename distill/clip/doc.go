@@ -1,0 +1,62 @@
+// Package clip is CLIP in GoMLX: the ViT image tower, the causal text tower, both projections and the logit
+// scale, loaded from Hugging Face checkpoints (openai/clip-vit-base-patch32 by default; ViT-B/16, ViT-L/14 and
+// anything else in the same layout work), with OpenAI's tokenizer and preprocessing, and a batched, cached
+// embedder for notebooks and the CLI.
+//
+// # Loading
+//
+//	m, err := clip.Load(ctx, "openai/clip-vit-base-patch32")   // or a local folder
+//	embs, err := m.EmbedImages(ctx, clip.Files(paths))           // [][]float32, one row per image
+//	txt, err := m.EmbedTexts(ctx, []string{"a photo of a cat"})
+//
+// A folder needs config.json (HF CLIPConfig; absent keys take HF's defaults, text_config_dict/vision_config_dict
+// are merged over text_config/vision_config, the legacy eos_token_id 2 of the hub configs selects argmax
+// pooling), model.safetensors or sharded safetensors with an index (F32, F16 or BF16; extra entries such as the
+// I64 position_ids buffers are ignored; a missing or mis-shaped tensor is an error naming it), and optionally
+// tokenizer.json or vocab.json + merges.txt and preprocessor_config.json. A repository id is fetched into the HF
+// cache shared with Python (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE/HF_HOME, HF_HUB_OFFLINE; see hub.go); an already
+// filled cache works offline. [NewRandom] builds a model with fresh weights for any [Config] ([ViTB32Config],
+// [TinyConfig]); [Model.Save] writes the HF layout back (config.json, model.safetensors, tokenizer files,
+// preprocessor_config.json), which Load and HF's from_pretrained read.
+//
+// # Graphs and training
+//
+// The weights live in a GoMLX model.Store, each under [VariablePath] of its HF name, with PyTorch's [out, in]
+// linear layout. [ImageFeatures] and [TextFeatures] build the towers with graph ops on those variables, so
+// gradients flow and the same code trains a small CLIP ([Logits], [ContrastiveLoss]). The patch embedding is a
+// reshape + matmul ([PatchesFromPixels]), not a convolution. The forward pass matches OpenAI's reference on the
+// golden fixtures to about 1e-5.
+//
+// For inference on the Go backend each batch is split into two streams (see Model.Streams) whose matmuls are
+// chained, so one stream's single-threaded element-wise work overlaps the other's matmuls. q/k/v use one fused
+// matmul. Do not build graphs with several independent large matmuls on the Go backend (compute v0.1.2): when
+// as many are ready at once as its worker pool has slots (2·GOMAXPROCS), they deadlock; training graphs whose
+// backward pass has such matmuls can set GOMLX_BACKEND="go:ops_sequential".
+//
+// # Embedding
+//
+// [Model.EmbedImagesWith] decodes and preprocesses images ([Files], [Images], [Uint8HWC] or any [ImageSource]) on
+// worker goroutines one batch ahead of the model, runs full batches (the last one padded, so one compiled
+// graph serves all), shows a progress bar (terminal, log lines, or HTML in GoNB), and skips and reports
+// unreadable images when asked (otherwise the first one is an error naming it). Embeddings are the projected
+// features, not L2-normalised (HF get_image_features / get_text_features). [Model.EmbedTextsWith] sorts texts by
+// length and cuts each batch after its last EOS (exact, since attention is causal).
+//
+// # Embedding cache
+//
+// With EmbedOptions.CachePath, image embeddings are kept in one safetensors file per (image set, model):
+//
+//	tensors:  "embeddings" F32 [N, E]  rows in source order (zeros where not done)
+//	          "status"     U8  [N]     0 pending, 1 done, 2 failed
+//	metadata: "format" = "faildirs-clip-embeddings", "version" = "1",
+//	          "model", "model_revision", "model_fingerprint" (SHA-256 of config, preprocessing and all weights),
+//	          "preprocess" (description), "inputs_fingerprint" (SHA-256 of the ordered image identities: path,
+//	          size and modification time for files, a content hash for in-memory images),
+//	          "count" N, "dim" E, "done", "names" (JSON array), "failed" (JSON array of {index, name, error}).
+//
+// The file is rewritten atomically (temporary file + rename) every CheckpointEvery (30 s), when the run is
+// interrupted (context cancelled, e.g. Ctrl-C in the CLI), on error and at the end; a rerun loads the finished
+// rows and embeds only the rest, giving the same result as an uninterrupted run. A cache whose model,
+// preprocessing or inputs fingerprint differs is stale and is an error naming what changed, unless
+// RecomputeStale is set. [ReadCache] reads a cache file. Any program can read it with a safetensors reader.
+package clip

@@ -1,0 +1,365 @@
+package clip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/faildirs/faildirs/distill/clip/imgproc"
+	"github.com/faildirs/faildirs/distill/progress"
+)
+
+// Embedder maps images and texts into a joint embedding space. *Model implements it; so can a small CLIP trained
+// offline or any other model, so the failure-direction pipeline runs on either.
+type Embedder interface {
+	// EmbedImages returns one embedding (length Dim) per image, in order.
+	EmbedImages(ctx context.Context, images ImageSource) ([][]float32, error)
+	// EmbedTexts returns one embedding (length Dim) per text, in order.
+	EmbedTexts(ctx context.Context, texts []string) ([][]float32, error)
+	// Dim returns the embedding size.
+	Dim() int
+}
+
+var _ Embedder = (*Model)(nil)
+
+// DefaultBatchSize is the embedding batch size when none is given.
+const DefaultBatchSize = 32
+
+// EmbedOptions adjusts [Model.EmbedImagesWith] and [Model.EmbedTextsWith]. The zero value is usable.
+type EmbedOptions struct {
+	// BatchSize is the number of images or texts per model call (default 32). The last batch is padded to it,
+	// so one compiled graph serves every batch.
+	BatchSize int
+	// Progress receives the progress bar; nil means stderr in a terminal or an HTML bar in GoNB.
+	Progress io.Writer
+	// Quiet disables the progress bar.
+	Quiet bool
+	// CachePath, when set, names the embedding cache file of this image set (see the package doc): finished
+	// rows are loaded from it, new ones are saved to it periodically and at the end, so an interrupted run
+	// resumes. Text embeddings are not cached.
+	CachePath string
+	// RecomputeStale discards a cache whose fingerprint does not match instead of failing.
+	RecomputeStale bool
+	// CheckpointEvery is the time between cache saves during a run (default 30 s; a save also happens on
+	// interruption, on error and at the end).
+	CheckpointEvery time.Duration
+	// SkipBad skips images that cannot be read or decoded, reporting them in ImageResult.Skipped; otherwise the
+	// first such image stops the run with an error naming it.
+	SkipBad bool
+	// Workers is the number of goroutines decoding and preprocessing images (default GOMAXPROCS).
+	Workers int
+}
+
+func (o EmbedOptions) batch() int {
+	if o.BatchSize > 0 {
+		return o.BatchSize
+	}
+	return DefaultBatchSize
+}
+
+func (o EmbedOptions) bar(label string, total int) *progress.Bar {
+	if o.Quiet {
+		return progress.New(io.Discard, label, total)
+	}
+	return progress.New(o.Progress, label, total)
+}
+
+// BadImage is an image that could not be embedded.
+type BadImage struct {
+	// Index is the image's position in the source.
+	Index int `json:"index"`
+	// Name is the source's name for it (a path, or "image[i]").
+	Name string `json:"name"`
+	// Err is the reason.
+	Err string `json:"error"`
+}
+
+// ImageResult is the outcome of [Model.EmbedImagesWith].
+type ImageResult struct {
+	// Embeddings has one row per source image, in order; rows of skipped images are nil.
+	Embeddings [][]float32
+	// Skipped lists the images that could not be embedded (only with SkipBad).
+	Skipped []BadImage
+	// FromCache is the number of rows loaded from the cache; Computed the number embedded in this call.
+	FromCache, Computed int
+}
+
+// EmbedImages embeds images with default options (batch 32, progress bar, no cache, a bad image is an error).
+// The embeddings are the projected image features (HF get_image_features), not L2-normalised.
+func (m *Model) EmbedImages(ctx context.Context, images ImageSource) ([][]float32, error) {
+	res, err := m.EmbedImagesWith(ctx, images, EmbedOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Embeddings, nil
+}
+
+// EmbedTexts embeds texts with default options. The embeddings are the projected text features (HF
+// get_text_features), not L2-normalised.
+func (m *Model) EmbedTexts(ctx context.Context, texts []string) ([][]float32, error) {
+	return m.EmbedTextsWith(ctx, texts, EmbedOptions{})
+}
+
+// imageBatch is a preprocessed batch: the source indices of its rows, pixels padded to the batch size, and the
+// images of the chunk that failed.
+type imageBatch struct {
+	idx    []int
+	pixels []float32
+	bad    []BadImage
+	err    error
+}
+
+// EmbedImagesWith embeds images with the given options: decoding and preprocessing run on Workers goroutines
+// one batch ahead of the model; the model runs on full batches (the last one padded); a progress bar tracks
+// the images; with CachePath the run is resumable. On cancellation of ctx the run stops after the current
+// batch, saves the cache and returns an error wrapping ctx.Err().
+func (m *Model) EmbedImagesWith(ctx context.Context, src ImageSource, opts EmbedOptions) (*ImageResult, error) {
+	n, dim, bs := src.Len(), m.Dim(), opts.batch()
+	st := newEmbedState(n, dim)
+	res := &ImageResult{}
+	var cache *embedCache
+	if opts.CachePath != "" {
+		var err error
+		cache, err = m.openCache(opts.CachePath, src, opts.RecomputeStale)
+		if err != nil {
+			return nil, err
+		}
+		if cache.state != nil {
+			st = cache.state
+			res.FromCache = st.countDone()
+		}
+		cache.state = st
+	}
+	var todo []int
+	for i := range n {
+		if st.status[i] != statusDone {
+			todo = append(todo, i)
+		}
+	}
+	bar := opts.bar("embedding images", len(todo))
+	defer bar.Done()
+	save := func() error {
+		if cache == nil {
+			return nil
+		}
+		return cache.save()
+	}
+
+	stop := make(chan struct{})
+	defer close(stop)
+	batches := m.prepareBatches(src, todo, bs, opts, stop)
+	lastSave := time.Now()
+	every := opts.CheckpointEvery
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	for b := range batches {
+		if b.err != nil {
+			_ = save()
+			return nil, b.err
+		}
+		for _, bad := range b.bad {
+			st.status[bad.Index] = statusFailed
+			st.failed[bad.Index] = bad
+		}
+		if len(b.idx) > 0 {
+			_, embeds, err := m.ImageFeaturesTensor(b.pixels, bs)
+			if err != nil {
+				_ = save()
+				return nil, err
+			}
+			for r, i := range b.idx {
+				row := embeds[r*dim : (r+1)*dim]
+				for _, v := range row {
+					if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+						_ = save()
+						return nil, fmt.Errorf("clip: the model produced a non-finite embedding for image %d (%s)", i, src.Name(i))
+					}
+				}
+				copy(st.emb[i*dim:(i+1)*dim], row)
+				st.status[i] = statusDone
+				delete(st.failed, i)
+			}
+			res.Computed += len(b.idx)
+		}
+		bar.Add(len(b.idx) + len(b.bad))
+		if err := ctx.Err(); err != nil {
+			if serr := save(); serr != nil {
+				return nil, fmt.Errorf("clip: interrupted (%w) and the cache could not be saved: %v", err, serr)
+			}
+			return nil, fmt.Errorf("clip: embedding interrupted after %d of %d images (cache saved; rerun to resume): %w",
+				st.countDone(), n, err)
+		}
+		if cache != nil && time.Since(lastSave) >= every {
+			if err := save(); err != nil {
+				return nil, err
+			}
+			lastSave = time.Now()
+		}
+	}
+	if err := save(); err != nil {
+		return nil, err
+	}
+	res.Embeddings = make([][]float32, n)
+	for i := range n {
+		if st.status[i] == statusDone {
+			res.Embeddings[i] = st.emb[i*dim : (i+1)*dim : (i+1)*dim]
+		}
+	}
+	for i := range n {
+		if bad, ok := st.failed[i]; ok {
+			res.Skipped = append(res.Skipped, bad)
+		}
+	}
+	return res, nil
+}
+
+// prepareBatches decodes and preprocesses the todo images in chunks of bs on worker goroutines, one chunk ahead
+// of the consumer. Unless SkipBad, the first bad image ends the stream with an error naming it.
+func (m *Model) prepareBatches(src ImageSource, todo []int, bs int, opts EmbedOptions, stop <-chan struct{}) <-chan imageBatch {
+	out := make(chan imageBatch, 1)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	v := m.Config.Vision
+	per := v.NumChannels * v.ImageSize * v.ImageSize
+	pre := m.Preprocess
+	go func() {
+		defer close(out)
+		for start := 0; start < len(todo); start += bs {
+			chunk := todo[start:min(start+bs, len(todo))]
+			pixels := make([]float32, bs*per)
+			errs := make([]error, len(chunk))
+			var wg sync.WaitGroup
+			next := make(chan int)
+			for range min(workers, len(chunk)) {
+				wg.Go(func() {
+					for k := range next {
+						errs[k] = preprocessInto(src, chunk[k], pre, pixels[k*per:(k+1)*per])
+					}
+				})
+			}
+			for k := range chunk {
+				next <- k
+			}
+			close(next)
+			wg.Wait()
+			var b imageBatch
+			for k, i := range chunk {
+				if errs[k] != nil {
+					if !opts.SkipBad {
+						b.err = fmt.Errorf("clip: image %d (%s): %w", i, src.Name(i), errs[k])
+						break
+					}
+					b.bad = append(b.bad, BadImage{Index: i, Name: src.Name(i), Err: errs[k].Error()})
+					continue
+				}
+				if r := len(b.idx); r != k { // compact good rows to the front
+					copy(pixels[r*per:(r+1)*per], pixels[k*per:(k+1)*per])
+				}
+				b.idx = append(b.idx, i)
+			}
+			if b.err == nil {
+				clear(pixels[len(b.idx)*per:]) // padding rows
+				b.pixels = pixels
+			}
+			select {
+			case out <- b:
+			case <-stop:
+				return
+			}
+			if b.err != nil {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// preprocessInto decodes image i and writes its CLIP pixel values into dst, turning a decoder panic into an error.
+func preprocessInto(src ImageSource, i int, pre imgproc.Config, dst []float32) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decoding panicked: %v", r)
+		}
+	}()
+	rgb, err := src.RGB(i)
+	if err != nil {
+		return err
+	}
+	prepared, err := pre.PrepareRGB(rgb)
+	if err != nil {
+		return err
+	}
+	return pre.Normalize(prepared, dst)
+}
+
+// textLengthBucket rounds a needed text length up to a multiple of 8 (at most max), so that few shapes compile.
+func textLengthBucket(need, max int) int {
+	t := (need + 7) / 8 * 8
+	if t > max {
+		t = max
+	}
+	return t
+}
+
+// EmbedTextsWith embeds texts: tokenised with the model's tokenizer (truncated to 77 tokens), grouped into
+// batches of similar length, and each batch cut after its last EOS (rounded up to a multiple of 8 tokens),
+// which causal attention makes exact.
+func (m *Model) EmbedTextsWith(ctx context.Context, texts []string, opts EmbedOptions) ([][]float32, error) {
+	if m.Tokenizer == nil {
+		return nil, errors.New("clip: the model has no tokenizer (no tokenizer.json or vocab.json + merges.txt in its folder); set Model.Tokenizer")
+	}
+	n, dim, bs := len(texts), m.Dim(), opts.batch()
+	ctxLen := m.Config.Text.MaxPositionEmbeddings
+	tok := *m.Tokenizer
+	tok.ContextLength = ctxLen
+	rows := tok.Batch(texts)
+	flat := make([]int32, 0, n*ctxLen)
+	for _, r := range rows {
+		flat = append(flat, r...)
+	}
+	eos := PoolPositions(m.Config.Text, flat, n, ctxLen)
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return eos[order[a]] < eos[order[b]] })
+	out := make([][]float32, n)
+	bar := opts.bar("embedding texts", n)
+	defer bar.Done()
+	for start := 0; start < n; start += bs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("clip: text embedding interrupted after %d of %d texts: %w", start, n, err)
+		}
+		chunk := order[start:min(start+bs, n)]
+		need := 0
+		for _, i := range chunk {
+			need = max(need, int(eos[i])+1)
+		}
+		t := textLengthBucket(need, ctxLen)
+		ids := make([]int32, bs*t)
+		pos := make([]int32, bs)
+		for r := range bs {
+			i := chunk[min(r, len(chunk)-1)] // padding rows repeat the last text
+			copy(ids[r*t:(r+1)*t], rows[i][:t])
+			pos[r] = eos[i]
+		}
+		_, embeds, err := m.TextFeaturesTensor(ids, bs, t, pos)
+		if err != nil {
+			return nil, err
+		}
+		for r, i := range chunk {
+			out[i] = append([]float32(nil), embeds[r*dim:(r+1)*dim]...)
+		}
+		bar.Add(len(chunk))
+	}
+	return out, nil
+}

@@ -1,0 +1,254 @@
+package clip
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/faildirs/faildirs/distill/clip/safetensors"
+	"github.com/faildirs/faildirs/distill/clip/tokenizer"
+)
+
+// tinyConfig is a small model for tests (image 32, patch 8, width 32, 1 layer, embed 8).
+func tinyConfig() Config { return TinyConfig(32, 8, 32, 1, 8) }
+
+func TestParseConfigQuirks(t *testing.T) {
+	tests := []struct {
+		name  string
+		json  string
+		check func(c Config) string
+	}{
+		{"absent keys take HF defaults", `{"model_type":"clip"}`, func(c Config) string {
+			if c.ProjectionDim != 512 || c.Text.HiddenSize != 512 || c.Vision.HiddenSize != 768 || c.Vision.PatchSize != 32 ||
+				c.Text.HiddenAct != "quick_gelu" || c.Text.LayerNormEps != 1e-5 || c.Vision.ImageSize != 224 {
+				return "defaults not applied"
+			}
+			return ""
+		}},
+		{"config_dict merged over config", `{"text_config":{"hidden_size":64,"num_attention_heads":2},
+			"text_config_dict":{"hidden_size":768,"num_attention_heads":12},"vision_config_dict":{"patch_size":14,"image_size":224}}`,
+			func(c Config) string {
+				if c.Text.HiddenSize != 768 || c.Text.NumAttentionHeads != 12 || c.Vision.PatchSize != 14 {
+					return "dict values must win"
+				}
+				return ""
+			}},
+		{"legacy special ids kept", `{"text_config":{"eos_token_id":2,"bos_token_id":0,"pad_token_id":1}}`, func(c Config) string {
+			if c.Text.EosTokenID != 2 || c.Text.BosTokenID != 0 {
+				return "legacy ids lost"
+			}
+			return ""
+		}},
+	}
+	for _, tc := range tests {
+		c, err := ParseConfig([]byte(tc.json))
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if msg := tc.check(c); msg != "" {
+			t.Errorf("%s: %s (%+v)", tc.name, msg, c)
+		}
+	}
+	for _, bad := range []struct{ json, want string }{
+		{`{"vision_config":{"image_size":30,"patch_size":8}}`, "multiple of patch_size"},
+		{`{"text_config":{"hidden_size":30,"num_attention_heads":4}}`, "multiple of num_attention_heads"},
+		{`{"text_config":{"hidden_act":"swish"}}`, "hidden_act"},
+		{`{"model_type":"siglip"}`, "model_type"},
+		{`{"projection_dim":0}`, "projection_dim"},
+	} {
+		if _, err := ParseConfig([]byte(bad.json)); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("ParseConfig(%s) error %v, want one mentioning %q", bad.json, err, bad.want)
+		}
+	}
+}
+
+func TestTensorShapesMatchViTB32Count(t *testing.T) {
+	// SPEC: 398 learned tensors, 151,277,313 parameters for openai/clip-vit-base-patch32.
+	shapes := TensorShapes(ViTB32Config())
+	params := 0
+	for _, s := range shapes {
+		n := 1
+		for _, d := range s {
+			n *= d
+		}
+		params += n
+	}
+	if len(shapes) != 398 || params != 151277313 {
+		t.Errorf("ViT-B/32: %d tensors, %d parameters; want 398 and 151277313", len(shapes), params)
+	}
+}
+
+// TestSaveLoadRoundTrip saves a random tiny model with a tokenizer and checks LoadDir reads the same weights,
+// configuration, preprocessing and outputs.
+func TestSaveLoadRoundTrip(t *testing.T) {
+	b := goBackend(t)
+	cfg := tinyConfig()
+	m, err := NewRandom(cfg, 7, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Tokenizer = testTokenizer(t)
+	dir := t.TempDir()
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadDir(dir, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Config != cfg {
+		t.Errorf("config changed: %+v vs %+v", back.Config, cfg)
+	}
+	if back.Preprocess != m.Preprocess {
+		t.Errorf("preprocessing changed: %v vs %v", back.Preprocess, m.Preprocess)
+	}
+	f1, _ := m.Fingerprint()
+	f2, _ := back.Fingerprint()
+	if f1 != f2 {
+		t.Errorf("fingerprints differ after save/load: %s vs %s", f1, f2)
+	}
+	if back.Tokenizer == nil {
+		t.Fatal("tokenizer not saved")
+	}
+	px := make([]float32, 2*3*32*32)
+	for i := range px {
+		px[i] = float32(math.Sin(float64(i)))
+	}
+	_, e1, err := m.ImageFeaturesTensor(px, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, e2, err := back.ImageFeaturesTensor(px, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range e1 {
+		if e1[i] != e2[i] {
+			t.Fatalf("embedding %d: %v vs %v", i, e1[i], e2[i])
+		}
+	}
+	// config.json is HF's layout.
+	raw, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+	var top map[string]any
+	if err := json.Unmarshal(raw, &top); err != nil || top["model_type"] != "clip" || top["text_config"] == nil {
+		t.Errorf("config.json is not an HF CLIPConfig: %s", raw)
+	}
+}
+
+// TestLoadWeightErrors checks that a missing or mis-shaped tensor is an error naming it, and that extra I64
+// buffers are ignored.
+func TestLoadWeightErrors(t *testing.T) {
+	b := goBackend(t)
+	cfg := tinyConfig()
+	m, err := NewRandom(cfg, 1, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := WeightTensors(m.Store, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(t *testing.T, edit func([]safetensors.Tensor) []safetensors.Tensor) string {
+		dir := t.TempDir()
+		if err := m.Save(dir); err != nil {
+			t.Fatal(err)
+		}
+		if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), edit(append([]safetensors.Tensor(nil), ts...)), nil); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	const victim = "vision_model.encoder.layers.0.mlp.fc1.weight"
+	t.Run("missing", func(t *testing.T) {
+		dir := write(t, func(ts []safetensors.Tensor) []safetensors.Tensor {
+			out := ts[:0]
+			for _, x := range ts {
+				if x.Name != victim {
+					out = append(out, x)
+				}
+			}
+			return out
+		})
+		if _, err := LoadDir(dir, b); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "missing") {
+			t.Errorf("error %v must name the missing %s", err, victim)
+		}
+	})
+	t.Run("misshaped", func(t *testing.T) {
+		dir := write(t, func(ts []safetensors.Tensor) []safetensors.Tensor {
+			for i, x := range ts {
+				if x.Name == victim {
+					ts[i] = safetensors.Tensor{Name: victim, Shape: []int{x.Shape[1], x.Shape[0]}, Data: x.Data}
+				}
+			}
+			return ts
+		})
+		if _, err := LoadDir(dir, b); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "shape") {
+			t.Errorf("error %v must name the mis-shaped %s", err, victim)
+		}
+	})
+	t.Run("extra buffers ignored", func(t *testing.T) {
+		dir := write(t, func(ts []safetensors.Tensor) []safetensors.Tensor {
+			return append(ts, safetensors.Tensor{Name: "text_model.embeddings.position_ids", Shape: []int{1, 77}, U8: make([]uint8, 77)})
+		})
+		if _, err := LoadDir(dir, b); err != nil {
+			t.Errorf("extra tensor must be ignored: %v", err)
+		}
+	})
+}
+
+// TestStreamsAgree checks that splitting the batch into streams (with matmuls chained by barriers) gives the same
+// embeddings as one stream.
+func TestStreamsAgree(t *testing.T) {
+	b := goBackend(t)
+	dir := goldenDirs(t)[0]
+	g := readGolden(t, dir)
+	var ref []float32
+	var refText []float32
+	for _, streams := range []int{1, 2, 3} {
+		m, err := LoadDir(dir, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Streams = streams
+		_, e, err := m.ImageFeaturesTensor(g.PixelValues.f32(), g.PixelValues.Shape[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := g.InputIDs.i32()
+		nTxt, length := g.InputIDs.Shape[0], g.InputIDs.Shape[1]
+		_, te, err := m.TextFeaturesTensor(ids, nTxt, length, PoolPositions(m.Config.Text, ids, nTxt, length))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref, refText = e, te
+			continue
+		}
+		for i := range e {
+			if math.Abs(float64(e[i]-ref[i])) > 1e-5 {
+				t.Fatalf("streams=%d image embedding %d: %v vs %v", streams, i, e[i], ref[i])
+			}
+		}
+		for i := range te {
+			if math.Abs(float64(te[i]-refText[i])) > 1e-5 {
+				t.Fatalf("streams=%d text embedding %d: %v vs %v", streams, i, te[i], refText[i])
+			}
+		}
+		m.Finalize()
+	}
+}
+
+// testTokenizer loads OpenAI's BPE file from the shared fixtures (FAILDIRS_TOKENIZER_GOLDEN's folder).
+func testTokenizer(t *testing.T) *tokenizer.Tokenizer {
+	t.Helper()
+	dir := filepath.Dir(tokenizerGoldenPath(t))
+	tok, err := tokenizer.LoadBPE(filepath.Join(dir, "bpe_simple_vocab_16e6.txt.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
