@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/faildirs/faildirs/distill/backend"
@@ -46,9 +47,10 @@ type Model struct {
 	Source string
 	// Revision is the hub commit of a downloaded model (empty for folders).
 	Revision string
-	// Streams splits each batch into this many independent sub-batches inside one graph, so that on the Go
-	// backend one sub-batch's single-threaded element-wise ops overlap the other's matmuls. 0 (the default)
-	// means 2 on the Go backend and 1 elsewhere. Set it before the first embedding call.
+	// Streams splits each batch into this many independent sub-batches inside one graph, so that on a Go
+	// backend that runs independent ops in parallel one sub-batch's single-threaded element-wise ops overlap the
+	// other's matmuls (matmuls stay chained, see the package doc). 0 means [Model.EffectiveStreams]'s default.
+	// Set it before the first embedding call.
 	Streams int
 
 	mu          sync.Mutex
@@ -313,7 +315,7 @@ func (m *Model) ImageFeaturesTensor(pixels []float32, batch int) (pooled, embeds
 	defer m.mu.Unlock()
 	if m.imageExec == nil {
 		cfg := m.Config
-		streams := m.streams()
+		streams := m.EffectiveStreams()
 		m.imageExec, err = model.NewExec(m.Backend, m.Store, func(scope *model.Scope, px *Node) (*Node, *Node) {
 			return imageFeatures(scope, cfg, px, streams)
 		})
@@ -347,7 +349,7 @@ func (m *Model) TextFeaturesTensor(ids []int32, batch, length int, eos []int32) 
 	defer m.mu.Unlock()
 	if m.textExec == nil {
 		cfg := m.Config
-		streams := m.streams()
+		streams := m.EffectiveStreams()
 		m.textExec, err = model.NewExec(m.Backend, m.Store, func(scope *model.Scope, idsN, eosN *Node) (*Node, *Node) {
 			return textFeatures(scope, cfg, idsN, eosN, streams)
 		})
@@ -385,12 +387,14 @@ func callTwo(e *model.Exec, args ...any) (a, b []float32, err error) {
 	return a, b, nil
 }
 
-// streams returns the effective number of streams.
-func (m *Model) streams() int {
+// EffectiveStreams returns the number of streams each batch is split into: Streams if set, else 2 when the
+// backend is the Go backend executing independent ops in parallel (GOMLX_BACKEND=go:ops_parallel, as recorded
+// in BackendInfo), else 1. With the sequential Go backend (faildirs' default) streams would only add copies.
+func (m *Model) EffectiveStreams() int {
 	if m.Streams > 0 {
 		return m.Streams
 	}
-	if m.Backend != nil && m.Backend.Name() == goBackendName {
+	if m.Backend != nil && m.Backend.Name() == goBackendName && strings.Contains(m.BackendInfo.Config, "ops_parallel") {
 		return 2
 	}
 	return 1
