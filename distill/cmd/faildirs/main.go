@@ -26,7 +26,8 @@ type command struct {
 // commands lists the subcommands. Each lives in its own file, named after it.
 func commands() map[string]command {
 	return map[string]command{
-		"env": {"print the compute backend, whether SIMD kernels are compiled in, and matmul GFLOP/s", runEnv},
+		"bench-clip": {"time CLIP's image and text towers (images/s, texts/s, GFLOP/s); random ViT-B/32 weights unless -model is given", runBenchClip},
+		"env":        {"print the compute backend, whether SIMD kernels are compiled in, and matmul GFLOP/s", runEnv},
 	}
 }
 
