@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faildirs/faildirs/distill/backend"
+	"github.com/faildirs/faildirs/distill/clip"
+)
+
+// imageExts are the file extensions "faildirs embed" collects from folders.
+var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
+
+// embedSummary is what "faildirs embed" prints at the end (as text, or JSON with -json).
+type embedSummary struct {
+	Out       string          `json:"out"`
+	Model     string          `json:"model"`
+	Backend   string          `json:"backend"`
+	Images    int             `json:"images"`
+	Dim       int             `json:"dim"`
+	FromCache int             `json:"from_cache"`
+	Computed  int             `json:"computed"`
+	Skipped   []clip.BadImage `json:"skipped"`
+	Seconds   float64         `json:"seconds"`
+	PerSecond float64         `json:"images_per_s"`
+}
+
+func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	modelID := fs.String("model", clip.DefaultModelID, `hub id or HF-layout folder; "random" for random ViT-B/32 weights (offline tests)`)
+	out := fs.String("out", "", "embedding cache file to write (safetensors; resumed if it exists)")
+	batch := fs.Int("batch", clip.DefaultBatchSize, "images per model call")
+	shard := fs.String("shard", "", "i/n: embed only the i-th of n contiguous blocks of the sorted image list (0-based)")
+	skipBad := fs.Bool("skip-bad", false, "skip unreadable images and list them, instead of stopping at the first")
+	recompute := fs.Bool("recompute-stale", false, "discard a cache made for other images, model or preprocessing instead of failing")
+	every := fs.Duration("checkpoint", 30*time.Second, "time between cache saves")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: faildirs embed -out FILE [-model ID|DIR] [-batch N] [-shard i/n] [-skip-bad] IMAGE|FOLDER...")
+		fmt.Fprintln(stderr, "Embeds images with CLIP into a resumable cache file (Ctrl-C saves; rerun to continue).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("embed: -out and at least one image or folder are required")
+	}
+	paths, err := collectImages(fs.Args())
+	if err != nil {
+		return err
+	}
+	if *shard != "" {
+		if paths, err = shardOf(paths, *shard); err != nil {
+			return err
+		}
+	}
+	b, info, err := backend.New()
+	if err != nil {
+		return err
+	}
+	var m *clip.Model
+	if *modelID == "random" {
+		m, err = clip.NewRandom(clip.ViTB32Config(), 1, b)
+	} else {
+		m, err = clip.Load(ctx, *modelID, clip.WithBackend(b))
+	}
+	if err != nil {
+		return err
+	}
+	m.BackendInfo = info
+	start := time.Now()
+	res, err := m.EmbedImagesWith(ctx, clip.Files(paths), clip.EmbedOptions{BatchSize: *batch, CachePath: *out,
+		RecomputeStale: *recompute, SkipBad: *skipBad, CheckpointEvery: *every, Quiet: *quiet})
+	if err != nil {
+		return err
+	}
+	sec := time.Since(start).Seconds()
+	sum := embedSummary{Out: *out, Model: *modelID, Backend: info.Config, Images: len(paths), Dim: m.Dim(),
+		FromCache: res.FromCache, Computed: res.Computed, Skipped: res.Skipped, Seconds: sec}
+	if sec > 0 {
+		sum.PerSecond = float64(res.Computed) / sec
+	}
+	if sum.Skipped == nil {
+		sum.Skipped = []clip.BadImage{}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	fmt.Fprintf(stdout, "%s: %d images × %d (model %s, backend %s): %d from the cache, %d embedded in %.1fs (%.2f images/s)\n",
+		sum.Out, sum.Images, sum.Dim, sum.Model, sum.Backend, sum.FromCache, sum.Computed, sec, sum.PerSecond)
+	for _, s := range sum.Skipped {
+		fmt.Fprintf(stdout, "skipped %s: %s\n", s.Name, s.Err)
+	}
+	return nil
+}
+
+// collectImages expands folders (recursively, image extensions only) and keeps files as given; the result is
+// sorted and de-duplicated so that a rerun sees the same order.
+func collectImages(args []string) ([]string, error) {
+	seen := map[string]bool{}
+	var paths []string
+	for _, a := range args {
+		fi, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("embed: %w", err)
+		}
+		if !fi.IsDir() {
+			if !seen[a] {
+				seen[a] = true
+				paths = append(paths, a)
+			}
+			continue
+		}
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && imageExts[strings.ToLower(filepath.Ext(p))] && !seen[p] {
+				seen[p] = true
+				paths = append(paths, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("embed: %w", err)
+		}
+	}
+	sort.Strings(paths)
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("embed: no images found in %v", args)
+	}
+	return paths, nil
+}
+
+// shardOf returns the i-th of n contiguous blocks of paths ("i/n", 0 ≤ i < n).
+func shardOf(paths []string, spec string) ([]string, error) {
+	is, ns, ok := strings.Cut(spec, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return nil, fmt.Errorf("embed: -shard %q must be i/n with 0 ≤ i < n", spec)
+	}
+	lo, hi := i*len(paths)/n, (i+1)*len(paths)/n
+	if lo == hi {
+		return nil, fmt.Errorf("embed: shard %s of %d images is empty", spec, len(paths))
+	}
+	return paths[lo:hi], nil
+}
