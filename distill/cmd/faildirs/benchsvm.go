@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/faildirs/faildirs/distill"
+	"github.com/faildirs/faildirs/distill/backend"
+)
+
+// benchSVMReport is the JSON written by "faildirs bench-svm --json"; keys shared with
+// ../shared/bench/fit_svm_ref.py mean the same thing.
+type benchSVMReport struct {
+	Data                        string                            `json:"data"`
+	Method                      string                            `json:"method"`
+	Backend                     string                            `json:"backend"`
+	NClasses                    int                               `json:"n_classes_total"`
+	NClassesFit                 int                               `json:"n_classes_fit"`
+	Grid                        []float64                         `json:"grid"`
+	CVFolds                     int                               `json:"cv_folds"`
+	Tol                         float64                           `json:"tol"`
+	FitWallS                    float64                           `json:"fit_wall_s"`
+	FitOthersCores              float64                           `json:"fit_others_cores"`
+	LoadAvgBefore               string                            `json:"loadavg_before"`
+	PreprocessS                 float64                           `json:"preprocess_s"`
+	SolveS                      float64                           `json:"solve_s"`
+	Problems                    int                               `json:"problems"`
+	LockstepIterations          int                               `json:"lockstep_iterations"`
+	NotConverged                int                               `json:"not_converged"`
+	MeanCVBalancedAcc           float64                           `json:"mean_cv_balanced_acc"`
+	SkippedClasses              []int                             `json:"skipped_classes"`
+	SkippedReasons              map[string]int                    `json:"skipped_reasons"`
+	BestCHist                   map[string]int                    `json:"best_C_hist"`
+	TestBalancedAccGlobal       float64                           `json:"test_balanced_acc_global"`
+	TestAccGlobal               float64                           `json:"test_acc_global"`
+	TestBalancedAccMeanPerClass float64                           `json:"test_balanced_acc_mean_per_class"`
+	TestAUROCMeanPerClass       float64                           `json:"test_auroc_decision_vs_correct_mean_per_class"`
+	TestPrecisionGlobal         float64                           `json:"test_error_precision_global"`
+	TestRecallGlobal            float64                           `json:"test_error_recall_global"`
+	TopKSurfacing               map[string]distill.SurfacingPoint `json:"topk_surfacing"`
+	Env                         map[string]string                 `json:"env"`
+}
+
+func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench-svm", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", "", "folder in the layout of ../shared/bench/README.md ({train,val,test}_*.npy)")
+	ksFlag := fs.String("ks", "", "comma-separated K of the top-K surfacing (default 50,100,200 with ≤10 classes, else 10)")
+	jsonOut := fs.String("json", "", "write the report as JSON to this file")
+	decOut := fs.String("decisions", "", "write the test decision values (float32 .npy, test order) to this file")
+	modelOut := fs.String("model", "", "save the fitted model to this file")
+	tol := fs.Float64("tol", 0, "solver tolerance: relative duality gap (default 1e-3)")
+	maxIter := fs.Int("max-iter", 0, "solver iteration limit (default 5000)")
+	showProgress := fs.Bool("progress", false, "show a progress bar of the solved SVM problems")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: faildirs bench-svm --data DIR [--ks 50,100,200] [--json FILE] [--decisions FILE.npy]")
+		fmt.Fprintln(stderr, "\nFits the failure SVMs (paper recipe, batched GoMLX solver) on DIR's val split, whitening with")
+		fmt.Fprintln(stderr, "train's statistics, and reports fit time and test metrics comparable with fit_svm_ref.py.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dataDir == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("--data is required and no positional arguments are accepted")
+	}
+	splits := map[string]distill.Split{}
+	for _, name := range []string{"train", "val", "test"} {
+		s, err := distill.LoadNPYSplit(*dataDir, name)
+		if err != nil {
+			return err
+		}
+		splits[name] = s
+	}
+	test := splits["test"]
+	if len(test.Labels) == 0 || len(test.Preds) == 0 {
+		return fmt.Errorf("%s: test labels and predictions are required", *dataDir)
+	}
+	b, info, err := backend.New()
+	if err != nil {
+		return err
+	}
+	defer b.Finalize()
+
+	opts := distill.DefaultOptions()
+	opts.Backend = b
+	opts.Solver.Tol, opts.Solver.MaxIter = *tol, *maxIter
+	opts.Progress = *showProgress
+	if *showProgress {
+		opts.ProgressTo = stderr
+	}
+	nc := max(splits["val"].NumClasses(), test.NumClasses())
+	opts.NumClasses = nc
+	ks, err := parseKs(*ksFlag, nc)
+	if err != nil {
+		return err
+	}
+
+	load := readLoadAvg()
+	busy0, self0 := machineBusySeconds(), selfCPUSeconds()
+	start := time.Now()
+	model, stats, err := distill.FitWithStats(splits["train"], splits["val"], opts)
+	wall := time.Since(start)
+	if err != nil {
+		return err
+	}
+	others := 0.0
+	if busy0 >= 0 {
+		others = max(0, (machineBusySeconds()-busy0)-(selfCPUSeconds()-self0)) / wall.Seconds()
+	}
+	ev, err := model.Evaluate(test, 1, ks)
+	if err != nil {
+		return err
+	}
+
+	rep := benchSVMReport{
+		Data: filepath.Base(filepath.Clean(*dataDir)), Method: "faildirs-gomlx-batched", Backend: info.String(),
+		NClasses: nc, Grid: opts.Cs, CVFolds: opts.Folds, Tol: model.Options.Tol,
+		FitWallS: wall.Seconds(), FitOthersCores: others, LoadAvgBefore: load,
+		PreprocessS: stats.Preprocess.Seconds(), SolveS: stats.Solve.Seconds(), Problems: stats.Problems,
+		LockstepIterations: stats.LockstepIterations, NotConverged: stats.NotConverged,
+		SkippedClasses: ev.Skipped, SkippedReasons: map[string]int{}, BestCHist: map[string]int{},
+		TestBalancedAccGlobal: ev.Global.BalancedAccuracy, TestAccGlobal: ev.Global.Accuracy,
+		TestBalancedAccMeanPerClass: ev.MeanPerClass.BalancedAccuracy, TestAUROCMeanPerClass: ev.MeanPerClass.AUROC,
+		TestPrecisionGlobal: ev.Global.Precision, TestRecallGlobal: ev.Global.Recall,
+		TopKSurfacing: map[string]distill.SurfacingPoint{},
+		Env: map[string]string{"go": runtime.Version(), "goarch": runtime.GOARCH, "num_cpu": strconv.Itoa(runtime.NumCPU()),
+			"simd": strconv.FormatBool(backend.SIMDCompiled)},
+	}
+	if rep.SkippedClasses == nil {
+		rep.SkippedClasses = []int{}
+	}
+	var cvSum float64
+	for _, c := range model.Classes() {
+		if !c.Status.HasClassifier() {
+			rep.SkippedReasons[string(c.Status)]++
+			continue
+		}
+		rep.NClassesFit++
+		cvSum += c.CVBalancedAcc
+		rep.BestCHist[strconv.FormatFloat(c.C, 'g', -1, 64)]++
+	}
+	if rep.NClassesFit > 0 {
+		rep.MeanCVBalancedAcc = cvSum / float64(rep.NClassesFit)
+	}
+	if ev.Surfacing != nil {
+		for _, p := range ev.Surfacing.Points {
+			rep.TopKSurfacing[strconv.Itoa(p.K)] = p
+		}
+	}
+
+	fmt.Fprintf(stdout, "data:            %s (%d classes, %d fitted, %d skipped %v)\n", rep.Data, nc, rep.NClassesFit,
+		len(rep.SkippedClasses), rep.SkippedReasons)
+	fmt.Fprintf(stdout, "backend:         %s\n", rep.Backend)
+	fmt.Fprintf(stdout, "fit wall:        %.3f s (pre-processing %.3f s, solver %.3f s; %d problems, %d lock-step iterations, %d not converged)\n",
+		rep.FitWallS, rep.PreprocessS, rep.SolveS, rep.Problems, rep.LockstepIterations, rep.NotConverged)
+	fmt.Fprintf(stdout, "machine load:    %s before; other processes used %.2f cores during the fit\n", load, others)
+	fmt.Fprintf(stdout, "mean CV bal acc: %.4f   best C: %v\n", rep.MeanCVBalancedAcc, rep.BestCHist)
+	fmt.Fprintf(stdout, "test bal acc:    global %.4f, mean per class %.4f (accuracy %.4f; error precision %.3f, recall %.3f; AUROC %.4f)\n",
+		rep.TestBalancedAccGlobal, rep.TestBalancedAccMeanPerClass, rep.TestAccGlobal, rep.TestPrecisionGlobal,
+		rep.TestRecallGlobal, rep.TestAUROCMeanPerClass)
+	if ev.Surfacing != nil {
+		fmt.Fprintln(stdout, "top-K minority:  K      SVM  confidence  random")
+		for _, p := range ev.Surfacing.Points {
+			fmt.Fprintf(stdout, "                 %-5d %.3f  %.3f       %.3f\n", p.K, p.SVM, p.Confidence, p.Random)
+		}
+	}
+	if *jsonOut != "" {
+		data, err := json.MarshalIndent(rep, "", " ")
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(*jsonOut, append(data, '\n')); err != nil {
+			return err
+		}
+	}
+	if *decOut != "" {
+		if err := distill.WriteNPYFloat32(*decOut, ev.Decisions); err != nil {
+			return err
+		}
+	}
+	if *modelOut != "" {
+		if err := model.SaveFile(*modelOut); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseKs(s string, nc int) ([]int, error) {
+	if s == "" {
+		if nc <= 10 {
+			return []int{50, 100, 200}, nil
+		}
+		return []int{10}, nil
+	}
+	var ks []int
+	for _, f := range strings.Split(s, ",") {
+		k, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || k <= 0 {
+			return nil, fmt.Errorf("--ks: %q is not a positive integer", f)
+		}
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	return ks, nil
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same folder and a rename.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// readLoadAvg returns the 1, 5 and 15 minute load averages from /proc/loadavg ("" elsewhere).
+func readLoadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// machineBusySeconds returns the CPU seconds all processes spent busy since boot (user+nice+system+irq+softirq+
+// steal from /proc/stat), or −1 where unavailable.
+func machineBusySeconds() float64 {
+	f, err := os.Open("/proc/stat")
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	if !sc.Scan() {
+		return -1
+	}
+	fields := strings.Fields(sc.Text())
+	if len(fields) < 8 || fields[0] != "cpu" {
+		return -1
+	}
+	var busy float64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		if i < len(fields) {
+			v, _ := strconv.ParseFloat(fields[i], 64)
+			busy += v
+		}
+	}
+	return busy / 100 // USER_HZ is 100 on Linux
+}
+
+// selfCPUSeconds returns this process's user+system CPU seconds.
+func selfCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}

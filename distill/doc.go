@@ -1,0 +1,39 @@
+// Package distill implements the method of "Distilling Model Failures as Directions in Latent Space" (Jain,
+// Lawrence, Moitra, Madry, ICLR 2023) on latent vectors (e.g. CLIP image embeddings): for every class, a linear
+// SVM trained on the validation split predicts from an example's latent vector whether the base model classifies
+// it correctly; its normal vector is the class's failure direction, its decision value ranks examples from
+// "hard" (negative, predicted failure) to "easy".
+//
+// The recipe follows the reference code (DESIGN §2):
+//
+//   - [FitWhitening]: per-feature mean and standard deviation (unbiased) of the train split; every vector is
+//     whitened with them and scaled to unit L2 norm. Constant features are mapped to 0 and all-zero rows stay
+//     zero, so nothing becomes NaN.
+//   - [Fit]: per class, an SVM on that class's validation examples, target "base model correct" (+1) against
+//     "wrong" (−1), class-balanced weights n / (2·count), objective ½‖w‖² + C Σ s_i max(0, 1 − y_i(w·x_i + b)).
+//     C comes from {1e-6, …, 1} by 2-fold stratified cross-validation (scikit-learn's fold assignment,
+//     [StratifiedFolds]) on balanced accuracy, then the SVM is refit on all of the class's validation data.
+//     Every class × C × fold problem and every refit is solved in one batched GoMLX computation (package svm),
+//     to a certified relative duality gap (default 1e-3).
+//   - [Model.Decision]: w·x + b of each example's own class; [Model.Direction]: w/‖w‖; [Model.Extremes]: the most
+//     negative (hard) and most positive (easy) examples of a class; [Model.DecisionFor]: the same SVM applied to
+//     arbitrary vectors, e.g. CLIP text embeddings of captions (the hard caption describes how the failing
+//     images look).
+//   - Evaluation: [ErrorPrediction] (accuracy, balanced accuracy, precision, recall, AUROC of predicting the base
+//     model's errors, globally and per class) and [Surfacing] (the paper's metric: share of a known subgroup among
+//     the K most negative decision values of each class, against the base model's confidence and random
+//     selection), both plain functions; [Model.Evaluate] combines them.
+//
+// Choices where the reference code is silent or fails (DESIGN §2.10):
+//
+//   - A class with no errors, only errors, or fewer errors (or correct predictions) than folds gets no SVM and a
+//     [Status] saying why; its examples get decision 0 (counted as predicted failures, as in the reference). A
+//     class without validation examples has status "no-data".
+//   - Cross-validation ties go to the larger C (at the smallest C every prediction is the same outcome, so a tie
+//     there carries no information; the reference keeps the smallest C and ends with constant predictions).
+//   - A predicted failure is a decision value ≤ 0 (scikit-learn's SVC predicts the positive class only for
+//     decision > 0).
+//
+// Models are saved as versioned JSON ([Model.Save], [Load]); splits in the benchmark's .npy layout are read by
+// [LoadNPYSplit].
+package distill

@@ -1,0 +1,348 @@
+package distill
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/faildirs/faildirs/distill/backend"
+	"github.com/faildirs/faildirs/distill/progress"
+	"github.com/faildirs/faildirs/distill/svm"
+	"github.com/gomlx/compute"
+)
+
+// Options configures [Fit]. Use [DefaultOptions] and change what you need.
+type Options struct {
+	// Cs is the grid of SVM costs searched by cross-validation (default 1e-6, 1e-5, …, 1).
+	Cs []float64 `json:"cs"`
+	// Folds is the number of stratified cross-validation folds (default 2).
+	Folds int `json:"folds"`
+	// NumClasses fixes the number of classes; 0 means 1 + the largest validation label.
+	NumClasses int `json:"num_classes,omitempty"`
+	// Solver configures the batched SVM solver (tolerance, iteration limit, form); see package svm.
+	Solver svm.Options `json:"-"`
+	// Tol and MaxIter mirror Solver.Tol and Solver.MaxIter for the saved model (filled in by Fit).
+	Tol     float64 `json:"tol"`
+	MaxIter int     `json:"max_iter"`
+	// Backend computes the fit; nil means backend.New() (GOMLX_BACKEND, else XLA if installed, else Go).
+	Backend compute.Backend `json:"-"`
+	// Progress, when true, shows a progress bar of the solved SVM problems on ProgressTo.
+	Progress bool `json:"-"`
+	// ProgressTo receives the bar; nil means the progress package's default (stderr, or HTML in GoNB).
+	ProgressTo io.Writer `json:"-"`
+}
+
+// DefaultOptions returns the paper's recipe: C in {1e-6, …, 1} (7 values, log-spaced), 2-fold stratified
+// cross-validation on balanced accuracy, refit on all of the class's validation data, solver tolerance 1e-3.
+func DefaultOptions() Options {
+	return Options{Cs: []float64{1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1}, Folds: 2, Solver: svm.DefaultOptions()}
+}
+
+func (o Options) withDefaults() (Options, error) {
+	d := DefaultOptions()
+	if len(o.Cs) == 0 {
+		o.Cs = d.Cs
+	}
+	o.Cs = slices.Clone(o.Cs)
+	for _, c := range o.Cs {
+		if !(c > 0) || math.IsInf(c, 0) {
+			return o, fmt.Errorf("distill: cost %v in the C grid is not positive and finite", c)
+		}
+	}
+	if o.Folds == 0 {
+		o.Folds = d.Folds
+	}
+	if o.Folds < 2 {
+		return o, fmt.Errorf("distill: %d cross-validation folds, want at least 2", o.Folds)
+	}
+	if o.NumClasses < 0 {
+		return o, fmt.Errorf("distill: NumClasses=%d is negative", o.NumClasses)
+	}
+	def := svm.DefaultOptions()
+	if o.Solver.Tol == 0 {
+		o.Solver.Tol = def.Tol
+	}
+	if o.Solver.MaxIter == 0 {
+		o.Solver.MaxIter = def.MaxIter
+	}
+	o.Tol, o.MaxIter = o.Solver.Tol, o.Solver.MaxIter
+	return o, nil
+}
+
+// tieTolerance: cross-validation scores closer than this are ties.
+const tieTolerance = 1e-9
+
+// FitStats reports where the time of a [Fit] went.
+type FitStats struct {
+	// Total is the wall time of Fit; Preprocess of the whitening statistics and the pre-processing of the
+	// validation rows; Solve of the batched SVM solver (including graph compilation).
+	Total, Preprocess, Solve time.Duration
+	// Problems is the number of SVM problems solved together; LockstepIterations the iterations of the batch;
+	// NotConverged how many problems hit the iteration limit.
+	Problems, LockstepIterations, NotConverged int
+	// Backend describes the backend used.
+	Backend string
+}
+
+// Fit runs the method's recipe (DESIGN §2): whitening statistics from train, then for every class an SVM on the
+// class's validation examples separating the base model's correct predictions (+1) from its errors (−1), with
+// class-balanced weights, C chosen by stratified cross-validation on balanced accuracy and a refit on all of the
+// class's validation data. All classes × costs × folds, and the refits at every cost, are solved as one batched
+// computation (package svm).
+//
+// Only train.Latents is used from train. val needs Labels and Preds. Classes without failure signal get no SVM
+// and a status saying why (see [Status]); nothing is NaN.
+//
+// Choice of C: the largest mean cross-validated balanced accuracy; ties (within 1e-9) go to the larger C, the
+// least regularised model reaching that score (at the smallest costs the SVM predicts one outcome for every
+// example, so a tie there carries no information).
+func Fit(train, val Split, opts Options) (*Model, error) {
+	m, _, err := FitWithStats(train, val, opts)
+	return m, err
+}
+
+// FitWithStats is [Fit] that also returns timing and solver statistics.
+func FitWithStats(train, val Split, opts Options) (*Model, *FitStats, error) {
+	start := time.Now()
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, nil, err
+	}
+	if train.Name == "" {
+		train.Name = "train"
+	}
+	if val.Name == "" {
+		val.Name = "val"
+	}
+	if err := val.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("distill: Fit: %w", err)
+	}
+	if err := val.requireLabels(true); err != nil {
+		return nil, nil, fmt.Errorf("distill: Fit: %w", err)
+	}
+	if train.D != val.D {
+		return nil, nil, fmt.Errorf("distill: Fit: train has dimension %d, val %d", train.D, val.D)
+	}
+	wh, err := FitWhitening(train)
+	if err != nil {
+		return nil, nil, fmt.Errorf("distill: Fit: %w", err)
+	}
+	xv, err := wh.Apply(val.Latents)
+	if err != nil {
+		return nil, nil, fmt.Errorf("distill: Fit: %w", err)
+	}
+	stats := &FitStats{Preprocess: time.Since(start)}
+
+	nc := opts.NumClasses
+	if nc == 0 {
+		nc = val.NumClasses()
+	}
+	for i, l := range val.Labels {
+		if l >= nc {
+			return nil, nil, fmt.Errorf("distill: Fit: %s: label %d of example %d is not below NumClasses=%d", val.Name, l, i, nc)
+		}
+	}
+	model := &Model{Whitening: wh, Info: make([]ClassInfo, nc), Options: opts}
+	rows := make([][]int, nc)
+	for i, l := range val.Labels {
+		rows[l] = append(rows[l], i)
+	}
+	var fitted []int // classes given to the solver
+	folds := make([][]int, nc)
+	maxN := 0
+	for c := range nc {
+		info := &model.Info[c]
+		info.Class = c
+		info.NVal = len(rows[c])
+		for _, i := range rows[c] {
+			if !val.Correct(i) {
+				info.NErrors++
+			}
+		}
+		switch {
+		case info.NVal == 0:
+			info.Status = StatusNoData
+		case info.NErrors == 0:
+			info.Status = StatusNoErrors
+		case info.NErrors == info.NVal:
+			info.Status = StatusOnlyErrors
+		case min(info.NErrors, info.NVal-info.NErrors) < opts.Folds:
+			info.Status = StatusTooFewForCV
+		default:
+			info.Status = StatusFitted
+			y := make([]int, len(rows[c]))
+			for j, i := range rows[c] {
+				if val.Correct(i) {
+					y[j] = 1
+				}
+			}
+			if folds[c], err = StratifiedFolds(y, opts.Folds); err != nil {
+				return nil, nil, fmt.Errorf("distill: Fit: class %d: %w", c, err)
+			}
+			fitted = append(fitted, c)
+			maxN = max(maxN, len(rows[c]))
+		}
+	}
+
+	b := opts.Backend
+	if b == nil {
+		var info backend.Info
+		if b, info, err = backend.New(); err != nil {
+			return nil, nil, fmt.Errorf("distill: Fit: %w", err)
+		}
+		defer b.Finalize()
+		model.Backend = info.String()
+	} else {
+		model.Backend = b.Name() + ": " + b.Description()
+	}
+	stats.Backend = model.Backend
+	if len(fitted) > 0 {
+		if err := solveClasses(b, model, opts, val, xv, rows, folds, fitted, maxN, stats); err != nil {
+			return nil, nil, err
+		}
+	}
+	stats.Total = time.Since(start)
+	return model, stats, nil
+}
+
+// Problem layout per class group: for cost index ci, problem ci·(F+1) + k trains on the rows outside fold k for
+// k < F, and problem ci·(F+1) + F is the refit on every row.
+func solveClasses(b compute.Backend, model *Model, opts Options, val Split, xv []float32, rows, folds [][]int,
+	fitted []int, maxN int, stats *FitStats) error {
+	D, F, nC := val.D, opts.Folds, len(opts.Cs)
+	G, N, P := len(fitted), maxN, len(opts.Cs)*(opts.Folds+1)
+	pr := &svm.Problems{G: G, N: N, D: D, P: P, X: make([]float32, G*N*D), Y: make([]int8, G*N),
+		Member: make([]bool, G*P*N), C: make([]float64, G*P), Weighting: svm.Balanced}
+	for g, c := range fitted {
+		for j, i := range rows[c] {
+			copy(pr.X[(g*N+j)*D:(g*N+j+1)*D], xv[i*D:(i+1)*D])
+			pr.Y[g*N+j] = -1
+			if val.Correct(i) {
+				pr.Y[g*N+j] = 1
+			}
+		}
+		for ci, cost := range opts.Cs {
+			for k := 0; k <= F; k++ {
+				p := ci*(F+1) + k
+				pr.C[g*P+p] = cost
+				for j := range rows[c] {
+					pr.Member[(g*P+p)*N+j] = k == F || folds[c][j] != k
+				}
+			}
+		}
+	}
+	solverOpts := opts.Solver
+	var bar *progress.Bar
+	if opts.Progress {
+		bar = progress.New(opts.ProgressTo, "fitting SVMs", G*P)
+		solved := 0
+		user := solverOpts.Progress
+		solverOpts.Progress = func(p svm.Progress) {
+			done := G*P - p.Active
+			bar.Add(done - solved)
+			solved = done
+			if user != nil {
+				user(p)
+			}
+		}
+	}
+	t0 := time.Now()
+	res, err := svm.Solve(b, pr, solverOpts)
+	if bar != nil {
+		bar.Done()
+	}
+	if err != nil {
+		return fmt.Errorf("distill: Fit: %w", err)
+	}
+	stats.Solve = time.Since(t0)
+	stats.Problems = G * P
+	stats.LockstepIterations = res.LockstepIterations
+	for _, s := range res.Status {
+		if s == svm.NotConverged {
+			stats.NotConverged++
+		}
+	}
+
+	for g, c := range fitted {
+		info := &model.Info[c]
+		n := len(rows[c])
+		info.CVByC = make([]float64, nC)
+		info.CVAUROCByC = make([]float64, nC)
+		for ci := range opts.Cs {
+			var sumAcc, sumAUC float64
+			for k := range F {
+				p := ci*(F+1) + k
+				dec := res.Decision[(g*P+p)*N : (g*P+p)*N+n]
+				var truth []bool
+				var scores []float32
+				for j := range n {
+					if folds[c][j] == k {
+						truth = append(truth, pr.Y[g*N+j] > 0)
+						scores = append(scores, dec[j])
+					}
+				}
+				sumAcc += balancedAccuracy(truth, scores)
+				if auc, ok := auroc(truth, scores); ok {
+					sumAUC += auc
+				} else {
+					sumAUC += 0.5
+				}
+			}
+			info.CVByC[ci] = sumAcc / float64(F)
+			info.CVAUROCByC[ci] = sumAUC / float64(F)
+		}
+		best := chooseC(opts.Cs, info.CVByC)
+		refit := g*P + best*(F+1) + F
+		info.C = opts.Cs[best]
+		info.CVBalancedAcc = info.CVByC[best]
+		info.W = slices.Clone(res.W[refit*D : (refit+1)*D])
+		info.B = res.B[refit]
+		info.Gap = res.Gap[refit]
+		info.Iterations = res.Iterations[refit]
+		info.Converged = res.Status[refit] == svm.Converged
+	}
+	return nil
+}
+
+// chooseC returns the index of the best cross-validation score; scores within tieTolerance of each other tie, and
+// a tie goes to the larger cost.
+func chooseC(cs, scores []float64) int {
+	best := 0
+	for i := 1; i < len(cs); i++ {
+		if scores[i] > scores[best]+tieTolerance ||
+			(math.Abs(scores[i]-scores[best]) <= tieTolerance && cs[i] > cs[best]) {
+			best = i
+		}
+	}
+	return best
+}
+
+// balancedAccuracy is the mean over the outcomes present in truth of the fraction predicted right, a prediction
+// being "correct" when the score is positive (scikit-learn's balanced_accuracy_score semantics).
+func balancedAccuracy(truth []bool, scores []float32) float64 {
+	var n, hit [2]int
+	for i, t := range truth {
+		k := 0
+		if t {
+			k = 1
+		}
+		n[k]++
+		if (scores[i] > 0) == t {
+			hit[k]++
+		}
+	}
+	var sum float64
+	var present int
+	for k := range 2 {
+		if n[k] > 0 {
+			sum += float64(hit[k]) / float64(n[k])
+			present++
+		}
+	}
+	if present == 0 {
+		return 0
+	}
+	return sum / float64(present)
+}

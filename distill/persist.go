@@ -1,0 +1,140 @@
+package distill
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// File format of a saved [Model] (version 1): one JSON object,
+//
+//	{
+//	  "format":  "faildirs.distill.model",
+//	  "version": 1,
+//	  "dim":     512,                         // latent dimension D
+//	  "options": {"cs": [...], "folds": 2, "tol": 0.001, "max_iter": 5000, "num_classes": 0},
+//	  "backend": "go (...)",                  // informative only
+//	  "whitening": {"mean": [D floats], "std": [D floats]},   // std 0 = constant feature
+//	  "classes": [                            // one object per class, index = class
+//	    {"class": 0, "status": "fitted", "n_val": 9000, "n_errors": 1026,
+//	     "c": 1, "cv_balanced_acc": 0.67, "cv_by_c": [7 floats], "cv_auroc_by_c": [7 floats],
+//	     "gap": 0.0007, "iterations": 125, "converged": true,
+//	     "w": [D floats], "b": 0.02},         // w and b absent / zero unless status is "fitted"
+//	    ...]
+//	}
+//
+// Floats are float32 values written with the shortest decimal that reads back to the same float32, so a
+// save/load round trip is exact. Readers must reject an unknown "format" or a "version" they do not know.
+const (
+	// ModelFormat is the "format" field of a saved model.
+	ModelFormat = "faildirs.distill.model"
+	// ModelVersion is the "version" written by [Model.Save].
+	ModelVersion = 1
+)
+
+type savedModel struct {
+	Format    string      `json:"format"`
+	Version   int         `json:"version"`
+	Dim       int         `json:"dim"`
+	Options   Options     `json:"options"`
+	Backend   string      `json:"backend,omitempty"`
+	Whitening *Whitening  `json:"whitening"`
+	Classes   []ClassInfo `json:"classes"`
+}
+
+// Save writes the model in the format documented above.
+func (m *Model) Save(w io.Writer) error {
+	if m == nil || m.Whitening == nil {
+		return fmt.Errorf("distill: Save: empty model")
+	}
+	enc := json.NewEncoder(w)
+	return enc.Encode(savedModel{Format: ModelFormat, Version: ModelVersion, Dim: m.Dim(), Options: m.Options,
+		Backend: m.Backend, Whitening: m.Whitening, Classes: m.Info})
+}
+
+// SaveFile writes the model to path atomically (a temporary file in the same folder, then a rename).
+func (m *Model) SaveFile(path string) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("distill: SaveFile: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err = m.Save(tmp); err != nil {
+		return fmt.Errorf("distill: SaveFile %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("distill: SaveFile %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("distill: SaveFile %s: %w", path, err)
+	}
+	return nil
+}
+
+// Load reads a model written by [Model.Save] and checks its consistency.
+func Load(r io.Reader) (*Model, error) {
+	var s savedModel
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("distill: Load: %w", err)
+	}
+	if s.Format != ModelFormat {
+		return nil, fmt.Errorf("distill: Load: format %q, want %q", s.Format, ModelFormat)
+	}
+	if s.Version != ModelVersion {
+		return nil, fmt.Errorf("distill: Load: version %d not supported (this code reads version %d)", s.Version, ModelVersion)
+	}
+	if s.Whitening == nil || s.Dim <= 0 || len(s.Whitening.Mean) != s.Dim || len(s.Whitening.Std) != s.Dim {
+		return nil, fmt.Errorf("distill: Load: whitening statistics do not match dim %d", s.Dim)
+	}
+	for k := range s.Dim {
+		if !finite(s.Whitening.Mean[k]) || !finite(s.Whitening.Std[k]) || s.Whitening.Std[k] < 0 {
+			return nil, fmt.Errorf("distill: Load: invalid whitening statistics for feature %d", k)
+		}
+	}
+	for i, c := range s.Classes {
+		if c.Class != i {
+			return nil, fmt.Errorf("distill: Load: class entry %d has class %d", i, c.Class)
+		}
+		switch c.Status {
+		case StatusFitted:
+			if len(c.W) != s.Dim {
+				return nil, fmt.Errorf("distill: Load: class %d: len(w)=%d, want %d", i, len(c.W), s.Dim)
+			}
+			for _, v := range append(c.W, c.B) {
+				if !finite(v) {
+					return nil, fmt.Errorf("distill: Load: class %d: non-finite SVM weights", i)
+				}
+			}
+		case StatusNoErrors, StatusOnlyErrors, StatusTooFewForCV, StatusNoData:
+		default:
+			return nil, fmt.Errorf("distill: Load: class %d: unknown status %q", i, c.Status)
+		}
+	}
+	s.Options.Solver.Tol, s.Options.Solver.MaxIter = s.Options.Tol, s.Options.MaxIter
+	return &Model{Whitening: s.Whitening, Info: s.Classes, Options: s.Options, Backend: s.Backend}, nil
+}
+
+// LoadFile reads a model file written by [Model.SaveFile].
+func LoadFile(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("distill: LoadFile: %w", err)
+	}
+	defer f.Close()
+	m, err := Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+func finite(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }

@@ -1,0 +1,486 @@
+package svm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"time"
+	"unsafe"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// The driver runs the compiled solver in calls of Options.ItersPerCall iterations. Between calls it reads which
+// problems are still active and, when the active problems fit in a batch at most half as large (fewer groups, or
+// fewer problems per group), it repacks them into a smaller batch: converged problems stop costing anything.
+// Every problem's state lives in a host-side master copy between batches.
+
+// compactRatio: repack when the smallest batch holding the active problems has at most this fraction of the
+// current batch's problem slots.
+const compactRatio = 0.5
+
+var debugTiming = os.Getenv("FAILDIRS_SVM_DEBUG") != ""
+
+// master is the host-side copy of every problem's solver state, indexed like Problems.
+type master struct {
+	G, P, N                    int
+	vec                        [4][]float32 // α, Qα, β, Qβ: G×P×N
+	t, l, b, gap, primal, dual []float32    // G×P
+	active                     []bool
+	iters                      []int32
+}
+
+// inputs are the host-side arrays the batches are cut from.
+type inputs struct {
+	G, P, N, D       int
+	form             Form
+	x                []float32 // the rows as given, [G,N,D]
+	gram             []float32 // host copy of the Gram matrices [G,N,N] (kernel form, read when first needed)
+	y, absY          []float32 // [G,N]
+	u                []float32 // [G,P,N]
+	uPos, uNeg, uMax []float32 // [G,P]; uMax holds 1 + max u
+	fullGram         *tensors.Tensor
+}
+
+// batch is a rectangular selection of problems: batch group j is original group groups[j], and slot (j, k)
+// holds original problem index slots[j·P+k] (g·P + p), or −1 for an unused slot.
+type batch struct {
+	groups []int
+	slots  []int
+	P      int
+	consts []*tensors.Tensor
+	state  []*tensors.Tensor
+	shared map[*tensors.Tensor]bool // consts owned by the caller, not freed with the batch
+}
+
+func (bt *batch) free() {
+	for _, t := range bt.consts {
+		if !bt.shared[t] {
+			_ = t.FinalizeAll()
+		}
+	}
+	bt.freeState()
+}
+
+func (bt *batch) freeState() {
+	for _, t := range bt.state {
+		_ = t.FinalizeAll()
+	}
+	bt.state = nil
+}
+
+// newTensor creates a tensor for backend b holding a copy of data. On backends with shared buffers (the Go
+// backend) the data is copied once, straight into the device buffer.
+func newTensor[T float32 | int32 | bool](b compute.Backend, data []T, dims ...int) *tensors.Tensor {
+	shape := shapes.Make(dtypes.FromGenericsType[T](), dims...)
+	var raw []byte
+	if len(data) > 0 {
+		raw = unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), len(data)*int(unsafe.Sizeof(data[0])))
+	}
+	t, err := tensors.FromRaw(b, 0, shape, raw)
+	if err != nil {
+		return tensors.FromFlatDataAndDimensions(data, dims...)
+	}
+	return t
+}
+
+// selectActive returns the groups of the next batch and, for each, the list of its active problem indices p.
+// Groups without active problems are dropped only when that removes at least half of them (kernel form) or three
+// quarters of them (feature form): dropping groups means preparing their data again for the new batch.
+func selectActive(m *master, form Form) (groups []int, probs [][]int) {
+	var empty int
+	for g := range m.G {
+		var ps []int
+		for p := range m.P {
+			if m.active[g*m.P+p] {
+				ps = append(ps, p)
+			}
+		}
+		if len(ps) == 0 {
+			empty++
+		}
+		groups = append(groups, g)
+		probs = append(probs, ps)
+	}
+	if (form == FormKernel && 2*empty < m.G) || (form == FormFeature && 4*empty < 3*m.G) {
+		return groups, probs
+	}
+	var g2 []int
+	var p2 [][]int
+	for j, ps := range probs {
+		if len(ps) > 0 {
+			g2 = append(g2, groups[j])
+			p2 = append(p2, ps)
+		}
+	}
+	return g2, p2
+}
+
+// buildBatch cuts a batch out of the inputs and the master state. full holds tensors of the group data for all
+// groups (X̃, X̃ᵀ or the Gram matrices), reused when the batch keeps every group.
+func buildBatch(b compute.Backend, in *inputs, m *master, groups []int, probs [][]int, full [2]*tensors.Tensor,
+	prepExec *graph.Exec) (*batch, error) {
+	G2, N, D := len(groups), in.N, in.D
+	P2 := 0
+	for _, ps := range probs {
+		P2 = max(P2, len(ps))
+	}
+	bt := &batch{groups: groups, P: P2, slots: make([]int, G2*P2), shared: map[*tensors.Tensor]bool{}}
+	for i := range bt.slots {
+		bt.slots[i] = -1
+	}
+	for j, g := range groups {
+		for k, p := range probs[j] {
+			bt.slots[j*P2+k] = g*in.P + p
+		}
+	}
+
+	allGroups := G2 == in.G
+	var qa, qb *tensors.Tensor
+	if allGroups {
+		qa, qb = full[0], full[1]
+		bt.shared[qa], bt.shared[qb] = true, true
+	} else if in.form == FormKernel {
+		if in.gram == nil {
+			var err error
+			if in.gram, err = tensors.CopyFlatData[float32](in.fullGram); err != nil {
+				return nil, fmt.Errorf("svm: reading Gram matrices: %w", err)
+			}
+		}
+		gram := make([]float32, G2*N*N)
+		for j, g := range groups {
+			copy(gram[j*N*N:(j+1)*N*N], in.gram[g*N*N:(g+1)*N*N])
+		}
+		qa = newTensor(b, gram, G2, N, N)
+		qb = newTensor(b, []float32{0}, 1)
+	} else {
+		x := make([]float32, G2*N*D)
+		y := make([]float32, G2*N)
+		absY := make([]float32, G2*N)
+		for j, g := range groups {
+			copy(x[j*N*D:(j+1)*N*D], in.x[g*N*D:(g+1)*N*D])
+			copy(y[j*N:(j+1)*N], in.y[g*N:(g+1)*N])
+			copy(absY[j*N:(j+1)*N], in.absY[g*N:(g+1)*N])
+		}
+		xs, ys, as := newTensor(b, x, G2, N, D), newTensor(b, y, G2, N), newTensor(b, absY, G2, N)
+		out, err := prepExec.Exec(xs, ys, as)
+		for _, t := range []*tensors.Tensor{xs, ys, as} {
+			_ = t.FinalizeAll()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("svm: preparing the rows of %d groups: %w", G2, err)
+		}
+		qa, qb = out[1], out[2]
+		for _, t := range out[3:] {
+			_ = t.FinalizeAll()
+		}
+		_ = out[0].FinalizeAll()
+	}
+
+	y := make([]float32, G2*N)
+	absY := make([]float32, G2*N)
+	yFull := make([]float32, G2*P2*N)
+	u := make([]float32, G2*P2*N)
+	uPos := make([]float32, G2*P2)
+	uNeg := make([]float32, G2*P2)
+	uMax := make([]float32, G2*P2)
+	var vec [4][]float32
+	for i := range vec {
+		vec[i] = make([]float32, G2*P2*N)
+	}
+	t := make([]float32, G2*P2)
+	l := make([]float32, G2*P2)
+	bias := make([]float32, G2*P2)
+	gap := make([]float32, G2*P2)
+	primal := make([]float32, G2*P2)
+	dual := make([]float32, G2*P2)
+	active := make([]bool, G2*P2)
+	iters := make([]int32, G2*P2)
+	for j, g := range groups {
+		copy(y[j*N:(j+1)*N], in.y[g*N:(g+1)*N])
+		copy(absY[j*N:(j+1)*N], in.absY[g*N:(g+1)*N])
+		for k := range P2 {
+			s := j*P2 + k
+			copy(yFull[s*N:(s+1)*N], in.y[g*N:(g+1)*N])
+			src := bt.slots[s]
+			if src < 0 {
+				t[s], l[s], uMax[s] = 1, 1, 1
+				continue
+			}
+			copy(u[s*N:(s+1)*N], in.u[src*N:(src+1)*N])
+			for i := range vec {
+				copy(vec[i][s*N:(s+1)*N], m.vec[i][src*N:(src+1)*N])
+			}
+			uPos[s], uNeg[s], uMax[s] = in.uPos[src], in.uNeg[src], in.uMax[src]
+			t[s], l[s], bias[s] = m.t[src], m.l[src], m.b[src]
+			gap[s], primal[s], dual[s] = m.gap[src], m.primal[src], m.dual[src]
+			active[s], iters[s] = m.active[src], m.iters[src]
+		}
+	}
+	dims3 := []int{G2, P2, N}
+	bt.consts = []*tensors.Tensor{qa, qb,
+		newTensor(b, y, G2, N),
+		newTensor(b, absY, G2, N),
+		newTensor(b, yFull, dims3...),
+		newTensor(b, u, dims3...),
+		newTensor(b, uPos, G2, P2),
+		newTensor(b, uNeg, G2, P2),
+		newTensor(b, uMax, G2, P2),
+	}
+	bt.state = []*tensors.Tensor{
+		newTensor(b, vec[0], dims3...),
+		newTensor(b, vec[1], dims3...),
+		newTensor(b, vec[2], dims3...),
+		newTensor(b, vec[3], dims3...),
+		newTensor(b, t, G2, P2),
+		newTensor(b, l, G2, P2),
+		newTensor(b, bias, G2, P2),
+		newTensor(b, active, G2, P2),
+		newTensor(b, iters, G2, P2),
+		newTensor(b, gap, G2, P2),
+		newTensor(b, primal, G2, P2),
+		newTensor(b, dual, G2, P2),
+	}
+	return bt, nil
+}
+
+// writeBack copies the batch's state into the master copy.
+func writeBack(m *master, bt *batch) error {
+	var vec [4][]float32
+	var err error
+	for i := range vec {
+		if vec[i], err = tensors.CopyFlatData[float32](bt.state[i]); err != nil {
+			return err
+		}
+	}
+	f32 := func(i int) []float32 {
+		v, e := tensors.CopyFlatData[float32](bt.state[i])
+		err = errors.Join(err, e)
+		return v
+	}
+	t, l, bias, gap, primal, dual := f32(stT), f32(stL), f32(stB), f32(stGap), f32(stPrimal), f32(stDual)
+	active, e1 := tensors.CopyFlatData[bool](bt.state[stActive])
+	iters, e2 := tensors.CopyFlatData[int32](bt.state[stIters])
+	if err = errors.Join(err, e1, e2); err != nil {
+		return err
+	}
+	N := m.N
+	for s, src := range bt.slots {
+		if src < 0 {
+			continue
+		}
+		for i := range vec {
+			copy(m.vec[i][src*N:(src+1)*N], vec[i][s*N:(s+1)*N])
+		}
+		m.t[src], m.l[src], m.b[src] = t[s], l[s], bias[s]
+		m.gap[src], m.primal[src], m.dual[src] = gap[s], primal[s], dual[s]
+		m.active[src], m.iters[src] = active[s], iters[s]
+	}
+	return nil
+}
+
+// solveActive runs the batched solver over the non-trivial problems (active0) and fills res.
+func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, member []bool, active0 []bool,
+	total int) error {
+	G, P, N, D := in.G, in.P, in.N, in.D
+
+	// Rows, centred and signed in the graph: the group data shared by every batch that keeps all groups.
+	xFull, yFull, absYFull := newTensor(b, in.x, G, N, D), newTensor(b, in.y, G, N), newTensor(b, in.absY, G, N)
+	defer func() {
+		for _, t := range []*tensors.Tensor{xFull, yFull, absYFull} {
+			_ = t.FinalizeAll()
+		}
+	}()
+	prepExec, err := graph.NewExec(b, prepGraph(in.form))
+	if err != nil {
+		return fmt.Errorf("svm: building the data preparation: %w", err)
+	}
+	defer prepExec.Finalize()
+	prep, err := prepExec.Exec(xFull, yFull, absYFull)
+	if err != nil {
+		return fmt.Errorf("svm: preparing the rows (G=%d, N=%d, D=%d, form %s): %w", G, N, D, in.form, err)
+	}
+	defer func() {
+		for _, t := range prep {
+			_ = t.FinalizeAll()
+		}
+	}()
+	center := prep[0]
+	full := [2]*tensors.Tensor{prep[1], prep[2]}
+	rowsq, err := tensors.CopyFlatData[float32](prep[3])
+	if err != nil {
+		return fmt.Errorf("svm: reading row norms: %w", err)
+	}
+	in.fullGram = full[0]
+
+	m := &master{G: G, P: P, N: N, t: make([]float32, G*P), l: make([]float32, G*P),
+		b: make([]float32, G*P), gap: make([]float32, G*P), primal: make([]float32, G*P), dual: make([]float32, G*P),
+		active: append([]bool(nil), active0...), iters: make([]int32, G*P)}
+	for i := range m.vec {
+		m.vec[i] = make([]float32, G*P*N)
+	}
+	for gp := range G * P {
+		m.t[gp] = 1
+		// Initial curvature estimate: the mean diagonal of Q over the members; rejected steps correct it.
+		var sq float64
+		var n int
+		g := gp / P
+		for i := range N {
+			if member[gp*N+i] {
+				sq += float64(rowsq[g*N+i])
+				n++
+			}
+		}
+		m.l[gp] = 1
+		if n > 0 {
+			m.l[gp] = float32(max(sq/float64(n), 1e-12))
+		}
+	}
+
+	chunk, err := graph.NewExec(b, chunkGraph(in.form, opts.ItersPerCall, opts.CheckEvery, opts.Tol))
+	if err != nil {
+		return fmt.Errorf("svm: building the solver: %w", err)
+	}
+	defer chunk.Finalize()
+
+	groups, probs := selectActive(m, in.form)
+	cur, err := buildBatch(b, in, m, groups, probs, full, prepExec)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cur != nil {
+			cur.free()
+		}
+	}()
+	start := time.Now()
+	args := make([]any, 0, numConsts+numStateTensors)
+	for res.LockstepIterations < opts.MaxIter {
+		args = args[:0]
+		for _, t := range cur.consts {
+			args = append(args, t)
+		}
+		for _, t := range cur.state {
+			args = append(args, t)
+		}
+		callStart := time.Now()
+		out, err := chunk.Exec(args...)
+		if err != nil {
+			return fmt.Errorf("svm: solver call (batch of %d groups × %d problems, N=%d, D=%d, form %s): %w",
+				len(cur.groups), cur.P, N, D, in.form, err)
+		}
+		if res.Calls == 0 {
+			res.FirstCallTime = time.Since(callStart)
+		}
+		if debugTiming {
+			fmt.Fprintf(os.Stderr, "svm: call %d batch %dx%d took %v\n", res.Calls, len(cur.groups), cur.P, time.Since(callStart))
+		}
+		res.Calls++
+		res.LockstepIterations += opts.ItersPerCall
+		cur.freeState()
+		cur.state = out
+		act, err := tensors.CopyFlatData[bool](cur.state[stActive])
+		if err != nil {
+			return fmt.Errorf("svm: reading solver state: %w", err)
+		}
+		nActive, groupsActive, maxPerGroup := 0, 0, 0
+		for j := range cur.groups {
+			n := 0
+			for k := range cur.P {
+				if act[j*cur.P+k] {
+					n++
+				}
+			}
+			nActive += n
+			if n > 0 {
+				groupsActive++
+			}
+			maxPerGroup = max(maxPerGroup, n)
+		}
+		if opts.Progress != nil {
+			opts.Progress(Progress{Iter: res.LockstepIterations, MaxIter: opts.MaxIter, Active: nActive, Total: total})
+		}
+		if nActive == 0 {
+			break
+		}
+		if float64(groupsActive*maxPerGroup) <= compactRatio*float64(len(cur.groups)*cur.P) &&
+			res.LockstepIterations < opts.MaxIter {
+			if err := writeBack(m, cur); err != nil {
+				return fmt.Errorf("svm: reading solver state: %w", err)
+			}
+			cur.free()
+			groups, probs := selectActive(m, in.form)
+			tb := time.Now()
+			if cur, err = buildBatch(b, in, m, groups, probs, full, prepExec); err != nil {
+				return err
+			}
+			if debugTiming {
+				fmt.Fprintf(os.Stderr, "svm: compaction to %dx%d took %v\n", len(cur.groups), cur.P, time.Since(tb))
+			}
+			res.Compactions++
+		}
+	}
+	if err := writeBack(m, cur); err != nil {
+		return fmt.Errorf("svm: reading solver state: %w", err)
+	}
+	cur.free()
+	cur = nil
+	res.SolveTime = time.Since(start)
+
+	// Weights, uncentred biases and decision values of every row, for all problems at once.
+	fin, err := graph.NewExec(b, finalGraph)
+	if err != nil {
+		return fmt.Errorf("svm: building the final step: %w", err)
+	}
+	defer fin.Finalize()
+	finIn := []*tensors.Tensor{
+		newTensor(b, in.u, G, P, N),
+		newTensor(b, m.vec[0], G, P, N),
+		newTensor(b, m.b, G, P),
+	}
+	defer func() {
+		for _, t := range finIn {
+			_ = t.FinalizeAll()
+		}
+	}()
+	outs, err := fin.Exec(xFull, yFull, finIn[0], finIn[1], finIn[2], center)
+	if err != nil {
+		return fmt.Errorf("svm: final step: %w", err)
+	}
+	defer func() {
+		for _, t := range outs {
+			_ = t.FinalizeAll()
+		}
+	}()
+	w, err1 := tensors.CopyFlatData[float32](outs[0])
+	bias, err2 := tensors.CopyFlatData[float32](outs[1])
+	dec, err3 := tensors.CopyFlatData[float32](outs[2])
+	primal, err4 := tensors.CopyFlatData[float32](outs[3])
+	dual, err5 := tensors.CopyFlatData[float32](outs[4])
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		return fmt.Errorf("svm: reading results: %w", err)
+	}
+	for gp := range G * P {
+		if !active0[gp] {
+			continue
+		}
+		copy(res.W[gp*D:(gp+1)*D], w[gp*D:(gp+1)*D])
+		copy(res.Decision[gp*N:(gp+1)*N], dec[gp*N:(gp+1)*N])
+		res.B[gp] = bias[gp]
+		res.Primal[gp] = float64(primal[gp])
+		res.Dual[gp] = float64(dual[gp])
+		res.Gap[gp] = (res.Primal[gp] - res.Dual[gp]) / max(math.Abs(res.Primal[gp]), 1e-30)
+		res.Iterations[gp] = int(m.iters[gp])
+		if m.active[gp] {
+			res.Status[gp] = NotConverged
+		} else {
+			res.Status[gp] = Converged
+		}
+	}
+	return nil
+}

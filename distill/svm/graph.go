@@ -1,0 +1,244 @@
+package svm
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// The solver graph. Shapes: G groups, P problems per group, N rows per group, D features. Every problem carries its
+// own copy of the per-row vectors ([G,P,N]) and of its scalars ([G,P]).
+//
+// The element-wise work per iteration is kept small on purpose: the pure Go backend executes element-wise ops one
+// at a time, without fusion, and an op that broadcasts a [G,P] scalar along N costs several times a same-shape op.
+
+// consts are the graph inputs that do not change between calls.
+type consts struct {
+	qa, qb     *graph.Node // feature form: X̃ [G,N,D] and X̃ᵀ [G,D,N]; kernel form: qa = Gram [G,N,N], qb unused
+	y          *graph.Node // labels [G,N] (0 on padding rows)
+	absY       *graph.Node // |y| [G,N]
+	yFull      *graph.Node // labels broadcast to [G,P,N]
+	u          *graph.Node // upper bounds [G,P,N] (0 for non-members)
+	uPos, uNeg *graph.Node // Σ u over positive / negative members [G,P]
+	uMaxP1     *graph.Node // 1 + max u [G,P]
+	form       Form
+}
+
+const numConsts = 9
+
+func constsFromNodes(in []*graph.Node, form Form) *consts {
+	return &consts{qa: in[0], qb: in[1], y: in[2], absY: in[3], yFull: in[4], u: in[5], uPos: in[6], uNeg: in[7],
+		uMaxP1: in[8], form: form}
+}
+
+// state is the solver state carried between iterations; the order of nodes() is the order of the graph's state
+// inputs and outputs.
+type state struct {
+	alpha, qalpha, beta, qbeta *graph.Node // α, Qα, β (the extrapolated point), Qβ: [G,P,N]
+	t, l, b                    *graph.Node // momentum parameter, curvature estimate, bias (centred rows): [G,P]
+	active                     *graph.Node // [G,P] bool: not yet converged
+	iters                      *graph.Node // [G,P] int32: iterations run while active
+	gap, primal, dual          *graph.Node // last checked values [G,P]
+}
+
+const numStateTensors = 12
+
+// State tensor positions.
+const (
+	stAlpha = iota
+	stQAlpha
+	stBeta
+	stQBeta
+	stT
+	stL
+	stB
+	stActive
+	stIters
+	stGap
+	stPrimal
+	stDual
+)
+
+func (s *state) nodes() []*graph.Node {
+	return []*graph.Node{s.alpha, s.qalpha, s.beta, s.qbeta, s.t, s.l, s.b, s.active, s.iters, s.gap, s.primal, s.dual}
+}
+
+func stateFromNodes(n []*graph.Node) *state {
+	return &state{alpha: n[stAlpha], qalpha: n[stQAlpha], beta: n[stBeta], qbeta: n[stQBeta], t: n[stT], l: n[stL],
+		b: n[stB], active: n[stActive], iters: n[stIters], gap: n[stGap], primal: n[stPrimal], dual: n[stDual]}
+}
+
+// qmul returns Q·v for v [G,P,N].
+func (c *consts) qmul(v *graph.Node) *graph.Node {
+	if c.form == FormKernel {
+		return graph.Einsum("gpj,gji->gpi", v, c.qa)
+	}
+	w := graph.Einsum("gpn,gnd->gpd", v, c.qa)
+	return graph.Einsum("gpd,gdn->gpn", w, c.qb)
+}
+
+// expand3 turns [G,P] into [G,P,1].
+func expand3(x *graph.Node) *graph.Node { return graph.ExpandAxes(x, -1) }
+
+// iterate runs one accelerated projected-gradient step for every active problem.
+func (c *consts) iterate(s *state) *state {
+	g := s.alpha.Graph()
+	dt := s.alpha.DType()
+	zero := graph.ScalarZero(g, dt)
+	one := graph.ScalarOne(g, dt)
+	tiny := graph.Scalar(g, dt, 1e-30)
+
+	invL := graph.Reciprocal(s.l)
+	omq := graph.OneMinus(s.qbeta) // −∇f(β)
+	v := graph.Add(s.beta, graph.Mul(omq, expand3(invL)))
+
+	// Projection onto {0 ≤ a ≤ u, Σ y a = 0}: a(λ) = clamp(v − λy, 0, u); h(λ) = Σ y a(λ) decreases from
+	// h(−M) = Σ_{y>0} u to h(M) = −Σ_{y<0} u for M = max|v| + max u + 1. Illinois steps from the previous
+	// multiplier b/L keep a bracket [lo, hi] with h(lo) ≥ 0 ≥ h(hi).
+	m := graph.Add(graph.ReduceMax(graph.Abs(v), -1), c.uMaxP1)
+	lo, hi := graph.Neg(m), m
+	hlo, hhi := c.uPos, graph.Neg(c.uNeg)
+	lam := graph.Clamp(lo, graph.Mul(s.b, invL), hi)
+	project := func(lam *graph.Node) *graph.Node {
+		return graph.Clamp(zero, graph.Sub(v, graph.Mul(c.yFull, expand3(lam))), c.u)
+	}
+	var movedLo, movedHi *graph.Node
+	half := graph.Scalar(g, dt, 0.5)
+	for k := range projectionSteps {
+		h := graph.Einsum("gpn,gn->gp", project(lam), c.y)
+		pos := graph.GreaterThan(h, zero)
+		neg := graph.LessThan(h, zero)
+		if k > 0 { // Illinois: an end kept twice in a row has its value halved.
+			hhi = graph.Where(graph.LogicalAnd(pos, movedLo), graph.Mul(hhi, half), hhi)
+			hlo = graph.Where(graph.LogicalAnd(neg, movedHi), graph.Mul(hlo, half), hlo)
+		}
+		lo = graph.Where(pos, lam, lo)
+		hlo = graph.Where(pos, h, hlo)
+		hi = graph.Where(neg, lam, hi)
+		hhi = graph.Where(neg, h, hhi)
+		movedLo, movedHi = pos, neg
+		denom := graph.Sub(hlo, hhi)
+		secant := graph.Add(lo, graph.Mul(graph.Sub(hi, lo), graph.Div(hlo, graph.Max(denom, tiny))))
+		keep := graph.LogicalOr(graph.Equal(h, zero), graph.LessOrEqual(denom, zero))
+		lam = graph.Where(keep, lam, secant)
+	}
+	aNew := project(lam)
+	qNew := c.qmul(aNew)
+
+	// Curvature of the quadratic along the step d = aNew − β: dᵀQd / dᵀd, with Qd = qNew − qβ.
+	d := graph.Sub(aNew, s.beta)
+	num := graph.Einsum("gpn,gpn->gp", d, graph.Sub(qNew, s.qbeta))
+	den := graph.Einsum("gpn,gpn->gp", d, d)
+	curv := graph.Div(num, graph.Max(den, tiny))
+	ok := graph.LogicalOr(graph.LessOrEqual(curv, graph.MulScalar(s.l, 1+curvatureSlack)), graph.LessOrEqual(den, zero))
+	accept := graph.LogicalAnd(ok, s.active)
+	reject := graph.LogicalAnd(graph.LogicalNot(ok), s.active)
+
+	// Momentum with gradient-based restart: restart when ∇f(β)·(aNew − α) > 0.
+	delta := graph.Sub(aNew, s.alpha)
+	restart := graph.LessThan(graph.Einsum("gpn,gpn->gp", omq, delta), zero)
+	tPrev := graph.Where(restart, graph.OnesLike(s.t), s.t)
+	tNew := graph.MulScalar(graph.OnePlus(graph.Sqrt(graph.OnePlus(graph.MulScalar(graph.Square(tPrev), 4)))), 0.5)
+	mom := expand3(graph.Div(graph.Sub(tPrev, one), tNew))
+	betaNew := graph.Add(aNew, graph.Mul(mom, delta))
+	qbetaNew := graph.Add(qNew, graph.Mul(mom, graph.Sub(qNew, s.qalpha)))
+
+	lGrown := graph.Max(curv, graph.MulScalar(s.l, stepGrow))
+	lNew := graph.Where(accept, graph.MulScalar(s.l, stepDecrease), graph.Where(reject, lGrown, s.l))
+	lNew = graph.Clamp(graph.Scalar(g, dt, 1e-12), lNew, graph.Scalar(g, dt, 1e12))
+	return &state{
+		alpha:  graph.Where(accept, aNew, s.alpha),
+		qalpha: graph.Where(accept, qNew, s.qalpha),
+		beta:   graph.Where(accept, betaNew, s.beta),
+		qbeta:  graph.Where(accept, qbetaNew, s.qbeta),
+		t:      graph.Where(accept, tNew, s.t),
+		l:      lNew,
+		b:      graph.Where(accept, graph.Mul(lam, s.l), s.b),
+		active: s.active,
+		iters:  graph.Add(s.iters, graph.ConvertDType(s.active, dtypes.Int32)),
+		gap:    s.gap, primal: s.primal, dual: s.dual,
+	}
+}
+
+// objectives returns the primal P(w, b), the equality-corrected dual and the relative gap of the current iterate.
+func (c *consts) objectives(s *state) (primal, dual, gap *graph.Node) {
+	g := s.alpha.Graph()
+	dt := s.alpha.DType()
+	w2 := graph.Einsum("gpn,gpn->gp", s.alpha, s.qalpha) // ‖w‖²
+	sumA := graph.Einsum("gpn,gn->gp", s.alpha, c.absY)
+	margin := graph.Add(s.qalpha, graph.Mul(c.yFull, expand3(s.b))) // y_i (w·x̃_i + b)
+	hinge := graph.Max(graph.OneMinus(margin), graph.ScalarZero(g, dt))
+	loss := graph.Einsum("gpn,gpn->gp", hinge, c.u)
+	half := graph.MulScalar(w2, 0.5)
+	primal = graph.Add(half, loss)
+	resid := graph.Einsum("gpn,gn->gp", s.alpha, c.y)
+	dual = graph.Sub(graph.Sub(sumA, half), graph.Mul(graph.Abs(s.b), graph.Abs(resid)))
+	gap = graph.Div(graph.Sub(primal, dual), graph.Max(graph.Abs(primal), graph.Scalar(g, dt, 1e-30)))
+	return primal, dual, gap
+}
+
+// check updates gap, primal and dual of the active problems and freezes those that reached tol.
+func (c *consts) check(s *state, tol float64) *state {
+	primal, dual, gap := c.objectives(s)
+	conv := graph.LessOrEqual(gap, graph.Scalar(s.alpha.Graph(), gap.DType(), tol))
+	out := *s
+	out.primal = graph.Where(s.active, primal, s.primal)
+	out.dual = graph.Where(s.active, dual, s.dual)
+	out.gap = graph.Where(s.active, gap, s.gap)
+	out.active = graph.LogicalAnd(s.active, graph.LogicalNot(conv))
+	return &out
+}
+
+// chunkGraph builds the executable body: iters iterations with a check every checkEvery.
+func chunkGraph(form Form, iters, checkEvery int, tol float64) func(in []*graph.Node) []*graph.Node {
+	return func(in []*graph.Node) []*graph.Node {
+		c := constsFromNodes(in[:numConsts], form)
+		s := stateFromNodes(in[numConsts:])
+		for k := 1; k <= iters; k++ {
+			s = c.iterate(s)
+			if k%checkEvery == 0 {
+				s = c.check(s, tol)
+			}
+		}
+		return s.nodes()
+	}
+}
+
+// prepGraph centres each group on the mean of its real rows (|y| = 1) and folds the labels in, X̃ = y ⊙ (X − centre),
+// and returns the centres [G,D], the group data of the form (feature: X̃ [G,N,D] and X̃ᵀ [G,D,N]; kernel: the Gram
+// matrices X̃X̃ᵀ [G,N,N] and a placeholder) and the squared row norms of X̃ [G,N].
+func prepGraph(form Form) func(x, y, absY *graph.Node) []*graph.Node {
+	return func(x, y, absY *graph.Node) []*graph.Node {
+		g := x.Graph()
+		cnt := graph.Max(graph.ReduceSum(absY, -1), graph.ScalarOne(g, x.DType()))
+		center := graph.Div(graph.Einsum("gn,gnd->gd", absY, x), graph.ExpandAxes(cnt, -1))
+		xt := graph.Mul(graph.Sub(x, graph.ExpandAxes(center, 1)), graph.ExpandAxes(y, -1))
+		rowsq := graph.Einsum("gnd,gnd->gn", xt, xt)
+		if form == FormKernel {
+			return []*graph.Node{center, graph.Einsum("gnd,gmd->gnm", xt, xt), graph.Const(g, []float32{0}), rowsq}
+		}
+		return []*graph.Node{center, xt, graph.TransposeAllDims(xt, 0, 2, 1), rowsq}
+	}
+}
+
+// finalGraph returns, for every problem, w = Σ α_i y_i (x_i − centre) [G,P,D], the bias for uncentred rows
+// B = b − w·centre [G,P], the decision values w·x_i + B of every row [G,P,N] (0 on padding rows), and the primal
+// objective of the returned (w, B) and the dual objective of α, both [G,P].
+func finalGraph(in []*graph.Node) []*graph.Node {
+	x, y, u, alpha, bias, center := in[0], in[1], in[2], in[3], in[4], in[5]
+	g := x.Graph()
+	dt := x.DType()
+	y3 := graph.ExpandAxes(y, 1)
+	absY3 := graph.Abs(y3)
+	ay := graph.Mul(alpha, y3)
+	xc := graph.Sub(x, graph.ExpandAxes(center, 1))
+	w := graph.Einsum("gpn,gnd->gpd", ay, xc)
+	bUnc := graph.Sub(bias, graph.Einsum("gpd,gd->gp", w, center))
+	dec := graph.Mul(graph.Add(graph.Einsum("gpd,gnd->gpn", w, x), expand3(bUnc)), absY3)
+	w2 := graph.Einsum("gpd,gpd->gp", w, w)
+	hinge := graph.Max(graph.OneMinus(graph.Mul(dec, y3)), graph.ScalarZero(g, dt))
+	primal := graph.Add(graph.MulScalar(w2, 0.5), graph.Einsum("gpn,gpn->gp", hinge, u))
+	resid := graph.ReduceSum(ay, -1)
+	dual := graph.Sub(graph.Sub(graph.ReduceSum(alpha, -1), graph.MulScalar(w2, 0.5)),
+		graph.Mul(graph.Abs(bias), graph.Abs(resid)))
+	return []*graph.Node{w, bUnc, dec, primal, dual}
+}

@@ -1,0 +1,102 @@
+package distill
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+)
+
+// Whitening is the pre-processing of the method: each feature is standardised with the train split's mean and
+// standard deviation, then each row is scaled to unit L2 norm.
+//
+// The standard deviation is that of the mean-centred values with the unbiased (N−1) divisor, as the reference code
+// computes it. A feature whose train standard deviation is zero (constant) carries no information and would divide
+// by zero; it is mapped to 0 for every input. A row whose whitened values are all zero stays zero (no NaN).
+type Whitening struct {
+	// Mean and Std hold the per-feature statistics (Std 0 marks a constant feature).
+	Mean []float32 `json:"mean"`
+	Std  []float32 `json:"std"`
+}
+
+// FitWhitening computes the statistics of the rows of s (at least two rows are needed for an unbiased standard
+// deviation). Sums are accumulated in float64.
+func FitWhitening(s Split) (*Whitening, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	n, d := s.Len(), s.D
+	if n < 2 {
+		return nil, fmt.Errorf("%s: whitening needs at least 2 rows, got %d", s.Name, n)
+	}
+	mean := make([]float64, d)
+	for i := range n {
+		for k, v := range s.Row(i) {
+			mean[k] += float64(v)
+		}
+	}
+	for k := range mean {
+		mean[k] /= float64(n)
+	}
+	ss := make([]float64, d)
+	for i := range n {
+		for k, v := range s.Row(i) {
+			x := float64(v) - mean[k]
+			ss[k] += x * x
+		}
+	}
+	w := &Whitening{Mean: make([]float32, d), Std: make([]float32, d)}
+	for k := range d {
+		w.Mean[k] = float32(mean[k])
+		w.Std[k] = float32(math.Sqrt(ss[k] / float64(n-1)))
+	}
+	return w, nil
+}
+
+// Dim returns the number of features.
+func (w *Whitening) Dim() int { return len(w.Mean) }
+
+// ApplyRow writes the pre-processed version of row x into dst (both of length Dim).
+func (w *Whitening) ApplyRow(dst, x []float32) {
+	var norm float64
+	for k, v := range x {
+		s := w.Std[k]
+		if s == 0 {
+			dst[k] = 0
+			continue
+		}
+		z := (float64(v) - float64(w.Mean[k])) / float64(s)
+		dst[k] = float32(z)
+		norm += z * z
+	}
+	if norm == 0 {
+		return
+	}
+	inv := 1 / math.Sqrt(norm)
+	for k := range dst {
+		dst[k] = float32(float64(dst[k]) * inv)
+	}
+}
+
+// Apply returns the pre-processed rows of an N×Dim row-major matrix (a new slice), in parallel.
+func (w *Whitening) Apply(x []float32) ([]float32, error) {
+	d := w.Dim()
+	if d == 0 || len(x)%d != 0 {
+		return nil, fmt.Errorf("whitening: %d values are not a whole number of rows of dimension %d", len(x), d)
+	}
+	n := len(x) / d
+	out := make([]float32, len(x))
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/256))
+	var wg sync.WaitGroup
+	for t := range workers {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				w.ApplyRow(out[i*d:(i+1)*d], x[i*d:(i+1)*d])
+			}
+		}(t*n/workers, (t+1)*n/workers)
+	}
+	wg.Wait()
+	return out, nil
+}
