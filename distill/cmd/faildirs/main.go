@@ -26,6 +26,7 @@ type command struct {
 // commands lists the subcommands. Each lives in its own file, named after it.
 func commands() map[string]command {
 	return map[string]command{
+		"bench-svm":  {"fit the failure SVMs on a benchmark folder (train/val/test .npy) and report time and quality vs fit_svm_ref.py", runBenchSVM},
 		"bench-clip": {"time CLIP's image and text towers (images/s, texts/s, GFLOP/s); random ViT-B/32 weights unless -model is given", runBenchClip},
 		"embed":      {"embed images (files or folders) with CLIP into a resumable cache file; Ctrl-C saves, a rerun continues", runEmbed},
 		"env":        {"print the compute backend, whether SIMD kernels are compiled in, and matmul GFLOP/s", runEnv},
