@@ -284,7 +284,7 @@ type RareConfig struct {
 	Names []string
 	// Rare gives, for each superclass, the member kept rare in train. Default DefaultRare.
 	Rare []int
-	// RareFraction is the rare subclass's train count relative to a common subclass's. Default 0.02.
+	// RareFraction is the rare subclass's train count relative to a common subclass's. Default 0.1 (1:10).
 	RareFraction float64
 	// TrainPerSubclass is the number of train images of each common subclass. Default 1000.
 	TrainPerSubclass int
@@ -320,7 +320,7 @@ func (c RareConfig) withDefaults() RareConfig {
 		}
 	}
 	if c.RareFraction == 0 {
-		c.RareFraction = 0.02
+		c.RareFraction = 0.1
 	}
 	if c.TrainPerSubclass == 0 {
 		c.TrainPerSubclass = 1000
@@ -344,8 +344,8 @@ func (c RareConfig) withDefaults() RareConfig {
 //   - Groups: one per subclass, numbered in the order they are listed (superclass 0's members first); a group is
 //     Minority when it is a rare subclass. Attrs["subclass"] holds the Fashion-MNIST class (names in
 //     AttrValues["subclass"] = FashionClasses); Attrs["color"] the tint when Colors is set.
-//   - Sizes (defaults, 10 subclasses in 3 superclasses): train 1000 per common subclass and 20 per rare one
-//     (7,060 images); val 200 and test 1000 per subclass; pool 500 per subclass. Train, val and pool come from
+//   - Sizes (defaults, 10 subclasses in 3 superclasses): train 1000 per common subclass and 100 per rare one
+//     (7,300 images); val 200 and test 1000 per subclass; pool 500 per subclass. Train, val and pool come from
 //     the Fashion-MNIST train file, test from its test file; no image appears twice.
 func Rare(f *Fashion, cfg RareConfig) (*Dataset, error) {
 	cfg = cfg.withDefaults()

@@ -152,7 +152,7 @@ func TestRare(t *testing.T) {
 	if !reflect.DeepEqual(d.Minority(), []int{2, 5, 9}) || d.Groups[2].Name != "Sneaker in T-shirt/top|Pullover|Sneaker (rare)" {
 		t.Fatalf("minority %v, groups %+v", d.Minority(), d.Groups)
 	}
-	wantTrain := []int{1000, 1000, 20, 1000, 1000, 20, 1000, 1000, 1000, 20}
+	wantTrain := []int{1000, 1000, 100, 1000, 1000, 100, 1000, 1000, 1000, 100}
 	if got := d.Train.GroupCounts(10); !reflect.DeepEqual(got, wantTrain) {
 		t.Errorf("train group counts %v, want %v", got, wantTrain)
 	}
