@@ -30,6 +30,7 @@ func commands() map[string]command {
 		"bench-clip": {"time CLIP's image and text towers (images/s, texts/s, GFLOP/s); random ViT-B/32 weights unless -model is given", runBenchClip},
 		"embed":      {"embed images (files or folders) with CLIP into a resumable cache file; Ctrl-C saves, a rerun continues", runEmbed},
 		"env":        {"print the compute backend, whether SIMD kernels are compiled in, and matmul GFLOP/s", runEnv},
+		"train":      {"train a base classifier (mlp, cnn, resnet18) on a dataset; write its checkpoint and predictions CSV per split", runTrain},
 	}
 }
 

@@ -1,0 +1,468 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faildirs/faildirs/distill/backend"
+	"github.com/faildirs/faildirs/distill/data"
+	"github.com/faildirs/faildirs/distill/models"
+)
+
+// trainFlags are the options of "faildirs train".
+type trainFlags struct {
+	dataset, arch, dataDir, out string
+	epochs, batch, size, width  int
+	hidden                      string
+	lr, wd                      float64
+	seed                        uint64
+	flip, features              bool
+	weights                     string
+	// fashion-spurious
+	classes, colors                                      string
+	majority                                             float64
+	trainPerClass, valPerGroup, testPerGroup, poolPerCls int
+	// fashion-rare
+	superclasses, rare                             string
+	rareFraction                                   float64
+	trainPerSub, valPerSub, testPerSub, poolPerSub int
+	// celeba-age
+	poolFraction float64
+	balancedTest bool
+	// imagenet
+	valLabels   string
+	maxPerClass int
+	// folder
+	valFraction, testFraction float64
+}
+
+// trainSummary is written to summary.json next to the checkpoint.
+type trainSummary struct {
+	Dataset    string              `json:"dataset"`
+	Params     map[string]string   `json:"dataset_params"`
+	Classes    []string            `json:"classes"`
+	Groups     []data.Group        `json:"groups,omitempty"`
+	Model      models.Config       `json:"model"`
+	Parameters int                 `json:"parameters"`
+	Backend    backend.Info        `json:"backend"`
+	Epochs     []models.EpochStats `json:"epochs"`
+	TrainSecs  float64             `json:"train_seconds"`
+	Splits     []splitSummary      `json:"splits"`
+}
+
+type splitSummary struct {
+	Name       string    `json:"name"`
+	N          int       `json:"n"`
+	Accuracy   float64   `json:"accuracy"`
+	GroupAcc   []float64 `json:"group_accuracy,omitempty"`
+	GroupCount []int     `json:"group_count,omitempty"`
+	// WorstGroup and BestGroup index GroupAcc (-1 without groups).
+	WorstGroup int `json:"worst_group"`
+	BestGroup  int `json:"best_group"`
+	// Minority compares each minority group with the other groups of its class.
+	Minority []minorityGap `json:"minority,omitempty"`
+	CSV      string        `json:"csv"`
+}
+
+// minorityGap is a minority group's accuracy against the mean accuracy of the other groups of its class.
+type minorityGap struct {
+	Group    int     `json:"group"`
+	Name     string  `json:"name"`
+	Accuracy float64 `json:"accuracy"`
+	// Siblings is the mean accuracy of the class's other (non-empty) groups; GapPoints = 100·(Siblings − Accuracy).
+	Siblings  float64 `json:"siblings_mean"`
+	GapPoints float64 `json:"gap_points"`
+}
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f trainFlags
+	fs.StringVar(&f.dataset, "dataset", "fashion-spurious", "fashion-spurious | fashion-rare | fashion | celeba-age | imagenet | folder")
+	fs.StringVar(&f.arch, "model", "", "mlp | cnn | resnet18 (default: mlp for fashion datasets, resnet18 otherwise)")
+	fs.StringVar(&f.dataDir, "data", "", "dataset directory (Fashion-MNIST: default $"+data.EnvFashionDir+" or "+data.DefaultFashionDir+"; CelebA root; ILSVRC2012 root; image-folder root)")
+	fs.StringVar(&f.out, "out", "", "output directory (default runs/<dataset>-<model>)")
+	fs.IntVar(&f.epochs, "epochs", 0, "training epochs (default 5 for mlp/cnn, 30 for resnet18)")
+	fs.IntVar(&f.batch, "batch", 128, "batch size")
+	fs.Float64Var(&f.lr, "lr", 1e-3, "Adam learning rate")
+	fs.Float64Var(&f.wd, "wd", 0, "AdamW weight decay")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed for the dataset construction, initial weights and example order")
+	fs.IntVar(&f.size, "size", 0, "image side in pixels fed to the model (default: 28 for Fashion-MNIST, 64 for CelebA, 128 for ImageNet and folders)")
+	fs.IntVar(&f.width, "width", 0, "cnn first-layer channels (default 32) or resnet18 base width (default 64)")
+	fs.StringVar(&f.hidden, "hidden", "256", "mlp hidden layer sizes, comma separated")
+	fs.BoolVar(&f.flip, "flip", false, "random left-right flips while training")
+	fs.BoolVar(&f.features, "features", false, "also write the penultimate features of each split (features-<split>.f32, N×D little-endian float32)")
+	fs.StringVar(&f.weights, "weights", "", "CSV file id,weight with per-example training weights (interventions); missing ids weigh 0")
+	fs.StringVar(&f.classes, "classes", "T-shirt/top,Shirt", "fashion-spurious: the two Fashion-MNIST classes (names or 0..9)")
+	fs.StringVar(&f.colors, "colors", "", "fashion-spurious: the two tints, majority colour of class 0 then class 1 (default red,green); fashion-rare: optional tints drawn at random")
+	fs.Float64Var(&f.majority, "majority", 0.8, "fashion-spurious: majority-colour share of each class in train (0.8 = 4:1)")
+	fs.IntVar(&f.trainPerClass, "train-per-class", 0, "fashion-spurious: train images per class (default 2000)")
+	fs.IntVar(&f.valPerGroup, "val-per-group", 0, "fashion-spurious: validation images per group (default 250)")
+	fs.IntVar(&f.testPerGroup, "test-per-group", 0, "fashion-spurious: test images per group (default 500)")
+	fs.IntVar(&f.poolPerCls, "pool-per-class", 0, "fashion-spurious: pool images per class (default 1000, -1 none)")
+	fs.StringVar(&f.superclasses, "superclasses", "", "fashion-rare: Fashion-MNIST classes per superclass, e.g. \"0,2,7;5,9,4;1,3,8,6\" (default)")
+	fs.StringVar(&f.rare, "rare", "", "fashion-rare: the rare class of each superclass, e.g. \"7,4,6\" (default)")
+	fs.Float64Var(&f.rareFraction, "rare-fraction", 0, "fashion-rare: rare subclass train count relative to a common one (default 0.1)")
+	fs.IntVar(&f.trainPerSub, "train-per-subclass", 0, "fashion-rare: train images per common subclass (default 1000)")
+	fs.IntVar(&f.valPerSub, "val-per-subclass", 0, "fashion-rare: validation images per subclass (default 200)")
+	fs.IntVar(&f.testPerSub, "test-per-subclass", 0, "fashion-rare: test images per subclass (default 1000)")
+	fs.IntVar(&f.poolPerSub, "pool-per-subclass", 0, "fashion-rare: pool images per subclass (default 500, -1 none)")
+	fs.Float64Var(&f.poolFraction, "pool-fraction", 0, "celeba-age: share of the official train partition held out as the unlabeled pool")
+	fs.BoolVar(&f.balancedTest, "balanced-test", true, "celeba-age: group-balance the test split like validation")
+	fs.StringVar(&f.valLabels, "val-labels", "", "imagenet: ground truth for a flat val/ folder (LOC_val_solution.csv or lines \"<file> <wnid>\")")
+	fs.IntVar(&f.maxPerClass, "max-per-class", 0, "imagenet: at most this many train images per class (0 = all)")
+	fs.Float64Var(&f.valFraction, "val-fraction", 0.2, "folder: share of each class used for validation when there are no split folders")
+	fs.Float64Var(&f.testFraction, "test-fraction", 0.2, "folder: share of each class used for test when there are no split folders")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+
+	start := time.Now()
+	ds, defSize, err := loadTrainDataset(&f)
+	if err != nil {
+		return err
+	}
+	if f.arch == "" {
+		f.arch = string(models.ResNet18)
+		if strings.HasPrefix(f.dataset, "fashion") {
+			f.arch = string(models.MLP)
+		}
+	}
+	if f.size == 0 {
+		f.size = defSize
+	}
+	if f.epochs == 0 {
+		f.epochs = 5
+		if f.arch == string(models.ResNet18) {
+			f.epochs = 30
+		}
+	}
+	if f.out == "" {
+		f.out = filepath.Join("runs", f.dataset+"-"+f.arch)
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "dataset %s (%s): train %d, val %d, test %d", ds.Name, trainParamString(ds.Params), ds.Train.Len(), ds.Val.Len(), ds.Test.Len())
+	if ds.Pool != nil {
+		fmt.Fprintf(stdout, ", pool %d", ds.Pool.Len())
+	}
+	fmt.Fprintf(stdout, " (built in %.1fs)\n", time.Since(start).Seconds())
+
+	var hidden []int
+	for _, s := range strings.Split(f.hidden, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		h, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("-hidden %q: %w", f.hidden, err)
+		}
+		hidden = append(hidden, h)
+	}
+	cfg := models.Config{Arch: models.Arch(f.arch), NumClasses: len(ds.Classes), Classes: ds.Classes, H: f.size, W: f.size, Hidden: hidden, Width: f.width}
+	b, info, err := backend.New()
+	if err != nil {
+		return err
+	}
+	defer b.Finalize()
+	m, err := models.New(b, cfg, f.seed)
+	if err != nil {
+		return err
+	}
+	var weights []float32
+	if f.weights != "" {
+		if weights, err = trainReadWeights(f.weights, ds.Train.IDs); err != nil {
+			return err
+		}
+	}
+	ckpt := filepath.Join(f.out, "model.safetensors")
+	fmt.Fprintf(stdout, "model %s on %s; training %d epochs, batch %d, lr %g\n", m.Config, info.Config, f.epochs, f.batch, f.lr)
+	trainStart := time.Now()
+	stats, err := m.Train(ctx, ds.Train, models.TrainOptions{Epochs: f.epochs, BatchSize: f.batch, LearningRate: f.lr, WeightDecay: f.wd,
+		Weights: weights, Seed: f.seed, Flip: f.flip, Log: stdout, Progress: stderr, Eval: ds.Val, Checkpoint: ckpt})
+	if err != nil {
+		return err
+	}
+	sum := trainSummary{Dataset: ds.Name, Params: ds.Params, Classes: ds.Classes, Groups: ds.Groups, Model: m.Config,
+		Parameters: m.NumParameters(), Backend: info, Epochs: stats, TrainSecs: time.Since(trainStart).Seconds()}
+	fmt.Fprintf(stdout, "trained in %.1fs; wrote %s\n", sum.TrainSecs, ckpt)
+
+	for _, s := range ds.Splits() {
+		out, err := m.Predict(ctx, s, models.PredictOptions{BatchSize: 256, Features: f.features, Progress: stderr})
+		if err != nil {
+			return fmt.Errorf("predict %s: %w", s.Name, err)
+		}
+		p, err := out.ForSplit(s)
+		if err != nil {
+			return err
+		}
+		csvPath := filepath.Join(f.out, "pred-"+s.Name+".csv")
+		if err := data.SavePredictions(csvPath, p); err != nil {
+			return err
+		}
+		if f.features {
+			if err := trainWriteFloat32s(filepath.Join(f.out, "features-"+s.Name+".f32"), out.Features); err != nil {
+				return err
+			}
+		}
+		ss := splitSummary{Name: s.Name, N: s.Len(), Accuracy: p.Accuracy(), WorstGroup: -1, BestGroup: -1, CSV: csvPath}
+		if s.Groups != nil && len(ds.Groups) > 0 {
+			ss.GroupAcc, ss.GroupCount = p.GroupAccuracy(len(ds.Groups))
+			for g, a := range ss.GroupAcc {
+				if math.IsNaN(a) {
+					continue
+				}
+				if ss.WorstGroup < 0 || a < ss.GroupAcc[ss.WorstGroup] {
+					ss.WorstGroup = g
+				}
+				if ss.BestGroup < 0 || a > ss.GroupAcc[ss.BestGroup] {
+					ss.BestGroup = g
+				}
+			}
+		}
+		ss.Minority = trainMinorityGaps(ds, ss)
+		sum.Splits = append(sum.Splits, ss)
+		trainPrintSplit(stdout, ds, ss, s.Name == "test")
+	}
+	js, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
+	sumPath := filepath.Join(f.out, "summary.json")
+	if err := trainWriteFile(sumPath, append(js, '\n')); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s and pred-<split>.csv\n", sumPath)
+	return nil
+}
+
+// trainMinorityGaps compares every minority group with the mean of the other groups of its class.
+func trainMinorityGaps(ds *data.Dataset, ss splitSummary) []minorityGap {
+	var out []minorityGap
+	for _, g := range ds.Groups {
+		if !g.Minority || ss.GroupCount == nil || ss.GroupCount[g.ID] == 0 {
+			continue
+		}
+		var sum float64
+		n := 0
+		for _, o := range ds.Groups {
+			if o.Class == g.Class && o.ID != g.ID && ss.GroupCount[o.ID] > 0 {
+				sum += ss.GroupAcc[o.ID]
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		sib := sum / float64(n)
+		out = append(out, minorityGap{Group: g.ID, Name: g.Name, Accuracy: ss.GroupAcc[g.ID], Siblings: sib, GapPoints: 100 * (sib - ss.GroupAcc[g.ID])})
+	}
+	return out
+}
+
+// trainPrintSplit prints a split's accuracy, worst and best group, and (with details) every group and the
+// minority-group gaps.
+func trainPrintSplit(w io.Writer, ds *data.Dataset, ss splitSummary, details bool) {
+	fmt.Fprintf(w, "%-5s n=%-6d accuracy %.4f", ss.Name, ss.N, ss.Accuracy)
+	if ss.WorstGroup >= 0 {
+		fmt.Fprintf(w, "  worst group %.4f (%s), best %.4f (%s), gap %.1f points",
+			ss.GroupAcc[ss.WorstGroup], ds.GroupName(ss.WorstGroup), ss.GroupAcc[ss.BestGroup], ds.GroupName(ss.BestGroup),
+			100*(ss.GroupAcc[ss.BestGroup]-ss.GroupAcc[ss.WorstGroup]))
+	}
+	fmt.Fprintln(w)
+	if !details {
+		return
+	}
+	for g, a := range ss.GroupAcc {
+		if ss.GroupCount[g] == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "      group %2d %-50s n=%-5d acc %.4f\n", g, ds.GroupName(g), ss.GroupCount[g], a)
+	}
+	for _, m := range ss.Minority {
+		fmt.Fprintf(w, "      minority %-47s acc %.4f vs %.4f for the rest of its class: %.1f points below\n", m.Name, m.Accuracy, m.Siblings, m.GapPoints)
+	}
+}
+
+func trainParamString(p map[string]string) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + p[k]
+	}
+	return strings.Join(parts, " ")
+}
+
+// loadTrainDataset builds the dataset named by -dataset and returns it with its default model input size.
+func loadTrainDataset(f *trainFlags) (*data.Dataset, int, error) {
+	switch f.dataset {
+	case "fashion-spurious", "fashion-rare", "fashion":
+		fm, err := data.LoadFashion(f.dataDir)
+		if err != nil {
+			return nil, 0, err
+		}
+		var ds *data.Dataset
+		switch f.dataset {
+		case "fashion":
+			ds, err = data.FashionDataset(fm, data.FashionConfig{Seed: f.seed})
+		case "fashion-spurious":
+			cfg := data.SpuriousConfig{MajorityFraction: f.majority, TrainPerClass: f.trainPerClass, ValPerGroup: f.valPerGroup,
+				TestPerGroup: f.testPerGroup, PoolPerClass: f.poolPerCls, Seed: f.seed}
+			cls := trainSplitList(f.classes, ",")
+			if len(cls) != 2 {
+				return nil, 0, fmt.Errorf("-classes %q: want two classes", f.classes)
+			}
+			for i, c := range cls {
+				if cfg.Classes[i], err = data.FashionClassIndex(c); err != nil {
+					return nil, 0, fmt.Errorf("-classes: %w", err)
+				}
+			}
+			if f.colors != "" {
+				cols := trainSplitList(f.colors, ",")
+				if len(cols) != 2 {
+					return nil, 0, fmt.Errorf("-colors %q: want two colours", f.colors)
+				}
+				cfg.Colors = [2]string{cols[0], cols[1]}
+			}
+			ds, err = data.Spurious(fm, cfg)
+		case "fashion-rare":
+			cfg := data.RareConfig{RareFraction: f.rareFraction, TrainPerSubclass: f.trainPerSub, ValPerSubclass: f.valPerSub,
+				TestPerSubclass: f.testPerSub, PoolPerSubclass: f.poolPerSub, Colors: trainSplitList(f.colors, ","), Seed: f.seed}
+			if f.superclasses != "" {
+				for _, grp := range trainSplitList(f.superclasses, ";") {
+					ids, err := trainFashionIDs(grp)
+					if err != nil {
+						return nil, 0, fmt.Errorf("-superclasses: %w", err)
+					}
+					cfg.Superclasses = append(cfg.Superclasses, ids)
+				}
+			}
+			if f.rare != "" {
+				if cfg.Rare, err = trainFashionIDs(f.rare); err != nil {
+					return nil, 0, fmt.Errorf("-rare: %w", err)
+				}
+			}
+			ds, err = data.Rare(fm, cfg)
+		}
+		return ds, 28, err
+	case "celeba-age":
+		ds, err := data.CelebAAge(f.dataDir, data.CelebAConfig{PoolFraction: f.poolFraction, BalancedTest: f.balancedTest, Seed: f.seed})
+		return ds, 64, err
+	case "imagenet":
+		ds, err := data.ImageNet(f.dataDir, data.ImageNetConfig{ValLabels: f.valLabels, MaxTrainPerClass: f.maxPerClass, Seed: f.seed})
+		return ds, 128, err
+	case "folder":
+		ds, err := data.ImageFolder(f.dataDir, data.FolderConfig{ValFraction: f.valFraction, TestFraction: f.testFraction, Seed: f.seed})
+		return ds, 128, err
+	}
+	return nil, 0, fmt.Errorf("unknown -dataset %q (want fashion-spurious, fashion-rare, fashion, celeba-age, imagenet or folder)", f.dataset)
+}
+
+func trainSplitList(s, sep string) []string {
+	var out []string
+	for _, p := range strings.Split(s, sep) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func trainFashionIDs(s string) ([]int, error) {
+	var out []int
+	for _, p := range trainSplitList(s, ",") {
+		c, err := data.FashionClassIndex(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// trainReadWeights reads "id,weight" rows (a header row is allowed) and returns one weight per train ID (0 if absent).
+func trainReadWeights(path string, ids []string) ([]float32, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("-weights: %w", err)
+	}
+	defer fh.Close()
+	r := csv.NewReader(fh)
+	r.FieldsPerRecord = 2
+	byID := map[string]float32{}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("-weights %s: %w", path, err)
+		}
+		line, _ := r.FieldPos(0)
+		v, err := strconv.ParseFloat(strings.TrimSpace(rec[1]), 32)
+		if err != nil {
+			if line == 1 {
+				continue // header
+			}
+			return nil, fmt.Errorf("-weights %s: line %d: weight %q is not a number", path, line, rec[1])
+		}
+		byID[rec[0]] = float32(v)
+	}
+	out := make([]float32, len(ids))
+	found := 0
+	for i, id := range ids {
+		if v, ok := byID[id]; ok {
+			out[i] = v
+			found++
+		}
+	}
+	if found == 0 {
+		return nil, fmt.Errorf("-weights %s: none of its %d ids is a train id (e.g. %q)", path, len(byID), ids[0])
+	}
+	return out, nil
+}
+
+func trainWriteFloat32s(path string, v []float32) error {
+	buf := make([]byte, 4*len(v))
+	for i, x := range v {
+		u := math.Float32bits(x)
+		buf[4*i], buf[4*i+1], buf[4*i+2], buf[4*i+3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+	}
+	return trainWriteFile(path, buf)
+}
+
+func trainWriteFile(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
