@@ -160,6 +160,35 @@ func (s *Split) Batch(idx []int, h, w int) (*Images, error) {
 	return out, nil
 }
 
+// Materialize returns a copy of the split with every image decoded and resized to h×w RGB and held in memory
+// (Files dropped; the other slices are shared with s), so training epochs do not decode files again. In-memory splits are converted the same way.
+// It reads in chunks of chunk images (default 512 when chunk <= 0) and calls progress, if not nil, after each
+// with the number of images done.
+func (s *Split) Materialize(h, w, chunk int, progress func(done int)) (*Split, error) {
+	if chunk <= 0 {
+		chunk = 512
+	}
+	out := *s // IDs, labels, groups and attributes are shared (read-only)
+	out.Files = nil
+	out.Images = NewImages(s.Len(), h, w, 3)
+	idx := make([]int, 0, chunk)
+	for start := 0; start < s.Len(); start += chunk {
+		idx = idx[:0]
+		for i := start; i < min(start+chunk, s.Len()); i++ {
+			idx = append(idx, i)
+		}
+		b, err := s.Batch(idx, h, w)
+		if err != nil {
+			return nil, err
+		}
+		copy(out.Images.Pix[start*h*w*3:], b.Pix)
+		if progress != nil {
+			progress(start + len(idx))
+		}
+	}
+	return &out, nil
+}
+
 // Subset returns a new split with the examples at idx, in that order (pixels and attribute slices are copied).
 func (s *Split) Subset(idx []int) *Split {
 	out := &Split{Name: s.Name, IDs: make([]string, len(idx)), Labels: make([]int, len(idx))}

@@ -458,3 +458,27 @@ func loadNouns(t *testing.T) *wordnet.Nouns {
 	}
 	return n
 }
+
+func TestMaterialize(t *testing.T) {
+	root := imagenetFixture(t, testWnids, false)
+	d, err := ImageNet(root, ImageNetConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []int
+	m, err := d.Train.Materialize(5, 6, 5, func(n int) { calls = append(calls, n) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Files != nil || m.Images.N != 12 || m.Images.H != 5 || m.Images.W != 6 || !reflect.DeepEqual(calls, []int{5, 10, 12}) || m.Validate() != nil {
+		t.Fatalf("materialized %+v calls %v", m.Images, calls)
+	}
+	want, _ := d.Train.Batch([]int{7}, 5, 6)
+	if !reflect.DeepEqual(m.Images.Pixels(7), want.Pixels(0)) || m.IDs[7] != d.Train.IDs[7] || d.Train.Files == nil {
+		t.Error("materialized pixels or ids differ, or the source split changed")
+	}
+	writeText(t, d.Train.Files[3], "garbage")
+	if _, err := d.Train.Materialize(5, 6, 0, nil); err == nil || !strings.Contains(err.Error(), d.Train.Files[3]) {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,0 +1,16 @@
+// Package models holds the base classifiers whose failures faildirs explains, in GoMLX: an MLP, a small CNN that
+// trains in about a minute on the pure Go backend, and ResNet-18 (for CelebA at 64–75 px, on a GPU in practice).
+//
+// A [Model] is built from a [Config] (stored in checkpoints) and trained with [Model.Train]: Adam on a softmax
+// cross-entropy loss with optional per-example weights (for interventions), seeded initialisation and example
+// order, one progress-bar step per batch, an optional evaluation and checkpoint after every epoch.
+// [Model.Predict] returns, for every example, the predicted class, the softmax probability of the true class
+// (the confidence baseline of the paper) and optionally the penultimate features. [Model.Save] and [Load] use a
+// safetensors file with the configuration in its metadata.
+//
+// On the Go backend convolutions are computed as im2col + matmul with zero padding by concatenation, and max
+// pooling as reshape + ReduceMax or a maximum of strided slices, because the backend's native convolution is slow
+// and MaxPool and Pad have no gradient there (TOOLCHAIN §3); other backends use their native convolution. Both
+// share the same kernel variables. Batch normalisation is written here, differentiating through the batch
+// statistics (GoMLX's layer stops their gradient, which made ResNet training drift upwards in loss).
+package models
