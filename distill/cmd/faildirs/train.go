@@ -19,6 +19,7 @@ import (
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/models"
+	"github.com/faildirs/faildirs/distill/progress"
 )
 
 // trainFlags are the options of "faildirs train".
@@ -29,6 +30,7 @@ type trainFlags struct {
 	lr, wd                      float64
 	seed                        uint64
 	flip, features              bool
+	preload                     string
 	weights                     string
 	// fashion-spurious
 	classes, colors                                      string
@@ -103,6 +105,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.width, "width", 0, "cnn first-layer channels (default 32) or resnet18 base width (default 64)")
 	fs.StringVar(&f.hidden, "hidden", "256", "mlp hidden layer sizes, comma separated")
 	fs.BoolVar(&f.flip, "flip", false, "random left-right flips while training")
+	fs.StringVar(&f.preload, "preload", "auto", "decode file-backed images once into memory at the model's size: yes | no | auto (yes for celeba-age and folder, no for imagenet)")
 	fs.BoolVar(&f.features, "features", false, "also write the penultimate features of each split (features-<split>.f32, N×D little-endian float32)")
 	fs.StringVar(&f.weights, "weights", "", "CSV file id,weight with per-example training weights (interventions); missing ids weigh 0")
 	fs.StringVar(&f.classes, "classes", "T-shirt/top,Shirt", "fashion-spurious: the two Fashion-MNIST classes (names or 0..9)")
@@ -163,6 +166,26 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, ", pool %d", ds.Pool.Len())
 	}
 	fmt.Fprintf(stdout, " (built in %.1fs)\n", time.Since(start).Seconds())
+
+	preload := f.preload == "yes" || (f.preload == "auto" && f.dataset != "imagenet")
+	if f.preload != "yes" && f.preload != "no" && f.preload != "auto" {
+		return fmt.Errorf("-preload %q: want yes, no or auto", f.preload)
+	}
+	if preload {
+		for _, sp := range []**data.Split{&ds.Train, &ds.Val, &ds.Test, &ds.Pool} {
+			if *sp == nil || (*sp).Files == nil {
+				continue
+			}
+			bar := progress.New(stderr, "decode "+(*sp).Name, (*sp).Len())
+			last := 0
+			m, err := (*sp).Materialize(f.size, f.size, 0, func(n int) { bar.Add(n - last); last = n })
+			bar.Done()
+			if err != nil {
+				return err
+			}
+			*sp = m
+		}
+	}
 
 	var hidden []int
 	for _, s := range strings.Split(f.hidden, ",") {

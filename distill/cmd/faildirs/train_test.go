@@ -135,3 +135,54 @@ func TestTrainFolderWithWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainCelebAResNet runs celeba-age end to end on a generated CelebA fixture with a narrow ResNet-18.
+func TestTrainCelebAResNet(t *testing.T) {
+	t.Setenv(backend.EnvBackend, "go")
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "img_align_celeba"), 0o755)
+	var attr, part strings.Builder
+	n := 0
+	for p, counts := range [][4]int{{8, 2, 8, 2}, {2, 2, 2, 2}, {2, 2, 2, 2}} {
+		for g, c := range counts {
+			for range c {
+				n++
+				name := fmt.Sprintf("%06d.jpg", n)
+				young, male := g >= 2, g == 0 || g == 3
+				sign := func(b bool) string {
+					if b {
+						return "1"
+					}
+					return "-1"
+				}
+				fmt.Fprintf(&attr, "%s %s %s\n", name, sign(male), sign(young))
+				fmt.Fprintf(&part, "%s %d\n", name, p)
+				img := image.NewRGBA(image.Rect(0, 0, 20, 24))
+				for j := range img.Pix {
+					img.Pix[j] = uint8(50 + 150*g%3 + j%7)
+				}
+				f, _ := os.Create(filepath.Join(root, "img_align_celeba", name))
+				png.Encode(f, img) // PNG bytes in a .jpg file: the decoder sniffs the format
+				f.Close()
+			}
+		}
+	}
+	os.WriteFile(filepath.Join(root, "list_attr_celeba.txt"), []byte(fmt.Sprintf("%d\nMale Young\n%s", n, attr.String())), 0o644)
+	os.WriteFile(filepath.Join(root, "list_eval_partition.txt"), []byte(part.String()), 0o644)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := runTrain(context.Background(), []string{"-dataset", "celeba-age", "-data", root, "-width", "4", "-size", "32", "-epochs", "2",
+		"-batch", "10", "-flip", "-out", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"train 20, val 8, test 8", `"arch":"resnet18"`, `"stem":"small"`, "minority old, female (minority)"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	p, err := data.LoadPredictions(filepath.Join(out, "pred-val.csv"))
+	if err != nil || p.Len() != 8 || p.Groups == nil || !strings.HasSuffix(p.IDs[0], ".jpg") {
+		t.Fatalf("pred-val.csv: %+v %v", p, err)
+	}
+}
