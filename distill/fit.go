@@ -129,10 +129,6 @@ func FitWithStats(train, val Split, opts Options) (*Model, *FitStats, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("distill: Fit: %w", err)
 	}
-	xv, err := wh.Apply(val.Latents)
-	if err != nil {
-		return nil, nil, fmt.Errorf("distill: Fit: %w", err)
-	}
 	stats := &FitStats{Preprocess: time.Since(start)}
 
 	nc := opts.NumClasses
@@ -199,7 +195,7 @@ func FitWithStats(train, val Split, opts Options) (*Model, *FitStats, error) {
 	}
 	stats.Backend = model.Backend
 	if len(fitted) > 0 {
-		if err := solveClasses(b, model, opts, val, xv, rows, folds, fitted, maxN, stats); err != nil {
+		if err := solveClasses(b, model, opts, val, rows, folds, fitted, maxN, stats); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -209,15 +205,22 @@ func FitWithStats(train, val Split, opts Options) (*Model, *FitStats, error) {
 
 // Problem layout per class group: for cost index ci, problem ci·(F+1) + k trains on the rows outside fold k for
 // k < F, and problem ci·(F+1) + F is the refit on every row.
-func solveClasses(b compute.Backend, model *Model, opts Options, val Split, xv []float32, rows, folds [][]int,
+func solveClasses(b compute.Backend, model *Model, opts Options, val Split, rows, folds [][]int,
 	fitted []int, maxN int, stats *FitStats) error {
+	t0 := time.Now()
 	D, F, nC := val.D, opts.Folds, len(opts.Cs)
 	G, N, P := len(fitted), maxN, len(opts.Cs)*(opts.Folds+1)
 	pr := &svm.Problems{G: G, N: N, D: D, P: P, X: make([]float32, G*N*D), Y: make([]int8, G*N),
 		Member: make([]bool, G*P*N), C: make([]float64, G*P), Weighting: svm.Balanced}
+	// Pre-process the validation rows straight into the grouped layout, in parallel.
+	parallelFor(len(fitted), func(g int) {
+		for j, i := range rows[fitted[g]] {
+			model.Whitening.ApplyRow(pr.X[(g*N+j)*D:(g*N+j+1)*D], val.Row(i))
+		}
+	})
+	stats.Preprocess += time.Since(t0)
 	for g, c := range fitted {
 		for j, i := range rows[c] {
-			copy(pr.X[(g*N+j)*D:(g*N+j+1)*D], xv[i*D:(i+1)*D])
 			pr.Y[g*N+j] = -1
 			if val.Correct(i) {
 				pr.Y[g*N+j] = 1
@@ -234,6 +237,10 @@ func solveClasses(b compute.Backend, model *Model, opts Options, val Split, xv [
 		}
 	}
 	solverOpts := opts.Solver
+	solverOpts.WeightsFor = nil
+	for ci := range opts.Cs {
+		solverOpts.WeightsFor = append(solverOpts.WeightsFor, ci*(F+1)+F) // the refits
+	}
 	var bar *progress.Bar
 	if opts.Progress {
 		bar = progress.New(opts.ProgressTo, "fitting SVMs", G*P)
@@ -248,7 +255,7 @@ func solveClasses(b compute.Backend, model *Model, opts Options, val Split, xv [
 			}
 		}
 	}
-	t0 := time.Now()
+	t1 := time.Now()
 	res, err := svm.Solve(b, pr, solverOpts)
 	if bar != nil {
 		bar.Done()
@@ -256,7 +263,7 @@ func solveClasses(b compute.Backend, model *Model, opts Options, val Split, xv [
 	if err != nil {
 		return fmt.Errorf("distill: Fit: %w", err)
 	}
-	stats.Solve = time.Since(t0)
+	stats.Solve = time.Since(t1)
 	stats.Problems = G * P
 	stats.LockstepIterations = res.LockstepIterations
 	for _, s := range res.Status {

@@ -1,9 +1,6 @@
 package distill
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // Split is one data split of the method: latent vectors (e.g. CLIP image embeddings) with, per example, the true
 // label, the base model's prediction and its confidence in the true class.
@@ -63,7 +60,7 @@ func (s Split) Validate() error {
 	}
 	n := len(s.Latents) / s.D
 	for i, v := range s.Latents {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if v-v != 0 { // NaN or ±Inf
 			return fmt.Errorf("%s: latent of example %d, feature %d is %v", name, i/s.D, i%s.D, v)
 		}
 	}

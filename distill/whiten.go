@@ -65,9 +65,9 @@ func (w *Whitening) ApplyRow(dst, x []float32) {
 			dst[k] = 0
 			continue
 		}
-		z := (float64(v) - float64(w.Mean[k])) / float64(s)
-		dst[k] = float32(z)
-		norm += z * z
+		z := (v - w.Mean[k]) / s
+		dst[k] = z
+		norm += float64(z) * float64(z)
 	}
 	if norm == 0 {
 		return
@@ -86,17 +86,28 @@ func (w *Whitening) Apply(x []float32) ([]float32, error) {
 	}
 	n := len(x) / d
 	out := make([]float32, len(x))
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/256))
+	parallelFor(n, func(i int) { w.ApplyRow(out[i*d:(i+1)*d], x[i*d:(i+1)*d]) })
+	return out, nil
+}
+
+// parallelFor calls fn(i) for i in [0, n) on GOMAXPROCS goroutines, each taking a contiguous range.
+func parallelFor(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
 	var wg sync.WaitGroup
 	for t := range workers {
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
-				w.ApplyRow(out[i*d:(i+1)*d], x[i*d:(i+1)*d])
+				fn(i)
 			}
 		}(t*n/workers, (t+1)*n/workers)
 	}
 	wg.Wait()
-	return out, nil
 }

@@ -3,7 +3,6 @@ package svm
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"time"
 	"unsafe"
@@ -40,6 +39,9 @@ type inputs struct {
 	G, P, N, D       int
 	form             Form
 	x                []float32 // the rows as given, [G,N,D]
+	center           []float32 // each group's mean real row [G,D]
+	rowsq            []float32 // squared norms of the centred rows [G,N]
+	xt               []float32 // feature form: the centred, signed rows X̃ = y ⊙ (x − m) [G,N,D]
 	gram             []float32 // host copy of the Gram matrices [G,N,N] (kernel form, read when first needed)
 	y, absY          []float32 // [G,N]
 	u                []float32 // [G,P,N]
@@ -124,7 +126,7 @@ func selectActive(m *master, form Form) (groups []int, probs [][]int) {
 // buildBatch cuts a batch out of the inputs and the master state. full holds tensors of the group data for all
 // groups (X̃, X̃ᵀ or the Gram matrices), reused when the batch keeps every group.
 func buildBatch(b compute.Backend, in *inputs, m *master, groups []int, probs [][]int, full [2]*tensors.Tensor,
-	prepExec *graph.Exec) (*batch, error) {
+	transposeExec *graph.Exec) (*batch, error) {
 	G2, N, D := len(groups), in.N, in.D
 	P2 := 0
 	for _, ps := range probs {
@@ -159,27 +161,16 @@ func buildBatch(b compute.Backend, in *inputs, m *master, groups []int, probs []
 		qa = newTensor(b, gram, G2, N, N)
 		qb = newTensor(b, []float32{0}, 1)
 	} else {
-		x := make([]float32, G2*N*D)
-		y := make([]float32, G2*N)
-		absY := make([]float32, G2*N)
+		xt := make([]float32, G2*N*D)
 		for j, g := range groups {
-			copy(x[j*N*D:(j+1)*N*D], in.x[g*N*D:(g+1)*N*D])
-			copy(y[j*N:(j+1)*N], in.y[g*N:(g+1)*N])
-			copy(absY[j*N:(j+1)*N], in.absY[g*N:(g+1)*N])
+			copy(xt[j*N*D:(j+1)*N*D], in.xt[g*N*D:(g+1)*N*D])
 		}
-		xs, ys, as := newTensor(b, x, G2, N, D), newTensor(b, y, G2, N), newTensor(b, absY, G2, N)
-		out, err := prepExec.Exec(xs, ys, as)
-		for _, t := range []*tensors.Tensor{xs, ys, as} {
-			_ = t.FinalizeAll()
+		qa = newTensor(b, xt, G2, N, D)
+		var err error
+		if qb, err = transposeExec.Exec1(qa); err != nil {
+			_ = qa.FinalizeAll()
+			return nil, fmt.Errorf("svm: transposing the rows of %d groups: %w", G2, err)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("svm: preparing the rows of %d groups: %w", G2, err)
-		}
-		qa, qb = out[1], out[2]
-		for _, t := range out[3:] {
-			_ = t.FinalizeAll()
-		}
-		_ = out[0].FinalizeAll()
 	}
 
 	y := make([]float32, G2*N)
@@ -289,34 +280,39 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 	total int) error {
 	G, P, N, D := in.G, in.P, in.N, in.D
 
-	// Rows, centred and signed in the graph: the group data shared by every batch that keeps all groups.
-	xFull, yFull, absYFull := newTensor(b, in.x, G, N, D), newTensor(b, in.y, G, N), newTensor(b, in.absY, G, N)
+	// The group data shared by every batch that keeps all groups: X̃ and X̃ᵀ (feature form) or the Gram matrices.
+	transposeExec, err := graph.NewExec(b, transposeGraph)
+	if err != nil {
+		return fmt.Errorf("svm: building the transposition: %w", err)
+	}
+	defer transposeExec.Finalize()
+	yFull := newTensor(b, in.y, G, N)
+	center := newTensor(b, in.center, G, D)
+	var xRaw *tensors.Tensor // kernel form: the raw rows, for the final weights
+	var full [2]*tensors.Tensor
+	if in.form == FormKernel {
+		xRaw = newTensor(b, in.x, G, N, D)
+		gram, err := graph.ExecOnce(b, gramGraph, xRaw, yFull, center)
+		if err != nil {
+			return fmt.Errorf("svm: computing Gram matrices [%d,%d,%d]: %w", G, N, N, err)
+		}
+		full = [2]*tensors.Tensor{gram, newTensor(b, []float32{0}, 1)}
+	} else {
+		xRaw = newTensor(b, []float32{0}, 1)
+		xt := newTensor(b, in.xt, G, N, D)
+		xtT, err := transposeExec.Exec1(xt)
+		if err != nil {
+			return fmt.Errorf("svm: transposing the rows [%d,%d,%d]: %w", G, N, D, err)
+		}
+		full = [2]*tensors.Tensor{xt, xtT}
+	}
 	defer func() {
-		for _, t := range []*tensors.Tensor{xFull, yFull, absYFull} {
+		for _, t := range []*tensors.Tensor{yFull, center, xRaw, full[0], full[1]} {
 			_ = t.FinalizeAll()
 		}
 	}()
-	prepExec, err := graph.NewExec(b, prepGraph(in.form))
-	if err != nil {
-		return fmt.Errorf("svm: building the data preparation: %w", err)
-	}
-	defer prepExec.Finalize()
-	prep, err := prepExec.Exec(xFull, yFull, absYFull)
-	if err != nil {
-		return fmt.Errorf("svm: preparing the rows (G=%d, N=%d, D=%d, form %s): %w", G, N, D, in.form, err)
-	}
-	defer func() {
-		for _, t := range prep {
-			_ = t.FinalizeAll()
-		}
-	}()
-	center := prep[0]
-	full := [2]*tensors.Tensor{prep[1], prep[2]}
-	rowsq, err := tensors.CopyFlatData[float32](prep[3])
-	if err != nil {
-		return fmt.Errorf("svm: reading row norms: %w", err)
-	}
 	in.fullGram = full[0]
+	rowsq := in.rowsq
 
 	m := &master{G: G, P: P, N: N, t: make([]float32, G*P), l: make([]float32, G*P),
 		b: make([]float32, G*P), gap: make([]float32, G*P), primal: make([]float32, G*P), dual: make([]float32, G*P),
@@ -349,7 +345,7 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 	defer chunk.Finalize()
 
 	groups, probs := selectActive(m, in.form)
-	cur, err := buildBatch(b, in, m, groups, probs, full, prepExec)
+	cur, err := buildBatch(b, in, m, groups, probs, full, transposeExec)
 	if err != nil {
 		return err
 	}
@@ -416,7 +412,7 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 			cur.free()
 			groups, probs := selectActive(m, in.form)
 			tb := time.Now()
-			if cur, err = buildBatch(b, in, m, groups, probs, full, prepExec); err != nil {
+			if cur, err = buildBatch(b, in, m, groups, probs, full, transposeExec); err != nil {
 				return err
 			}
 			if debugTiming {
@@ -433,24 +429,62 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 	res.SolveTime = time.Since(start)
 
 	// Weights, uncentred biases and decision values of every row, for all problems at once.
-	fin, err := graph.NewExec(b, finalGraph)
-	if err != nil {
-		return fmt.Errorf("svm: building the final step: %w", err)
+	// Decision values, objectives and certificate come from the final iterate; weights and raw-row biases are
+	// formed for the problems in Options.WeightsFor.
+	for gp := range G * P {
+		if !active0[gp] {
+			continue
+		}
+		g := gp / P
+		for i := range N {
+			if y := in.y[g*N+i]; y != 0 {
+				res.Decision[gp*N+i] = y*m.vec[1][gp*N+i] + m.b[gp]
+			}
+		}
+		res.Primal[gp] = float64(m.primal[gp])
+		res.Dual[gp] = float64(m.dual[gp])
+		res.Gap[gp] = float64(m.gap[gp])
+		res.Iterations[gp] = int(m.iters[gp])
+		if m.active[gp] {
+			res.Status[gp] = NotConverged
+		} else {
+			res.Status[gp] = Converged
+		}
 	}
-	defer fin.Finalize()
-	finIn := []*tensors.Tensor{
-		newTensor(b, in.u, G, P, N),
-		newTensor(b, m.vec[0], G, P, N),
-		newTensor(b, m.b, G, P),
+	sel := opts.WeightsFor
+	if sel == nil {
+		sel = make([]int, P)
+		for p := range P {
+			sel[p] = p
+		}
 	}
+	if len(sel) == 0 {
+		return nil
+	}
+	S := len(sel)
+	alphaSel := make([]float32, G*S*N)
+	biasSel := make([]float32, G*S)
+	for g := range G {
+		for k, p := range sel {
+			copy(alphaSel[(g*S+k)*N:(g*S+k+1)*N], m.vec[0][(g*P+p)*N:(g*P+p+1)*N])
+			biasSel[g*S+k] = m.b[g*P+p]
+		}
+	}
+	weightsIn := []*tensors.Tensor{newTensor(b, alphaSel, G, S, N), newTensor(b, biasSel, G, S)}
 	defer func() {
-		for _, t := range finIn {
+		for _, t := range weightsIn {
 			_ = t.FinalizeAll()
 		}
 	}()
-	outs, err := fin.Exec(xFull, yFull, finIn[0], finIn[1], finIn[2], center)
+	var data *tensors.Tensor
+	if in.form == FormKernel {
+		data = xRaw
+	} else {
+		data = full[0]
+	}
+	outs, err := graph.ExecOnceN(b, weightsGraph(in.form), data, yFull, weightsIn[0], weightsIn[1], center)
 	if err != nil {
-		return fmt.Errorf("svm: final step: %w", err)
+		return fmt.Errorf("svm: forming the weights: %w", err)
 	}
 	defer func() {
 		for _, t := range outs {
@@ -459,27 +493,17 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 	}()
 	w, err1 := tensors.CopyFlatData[float32](outs[0])
 	bias, err2 := tensors.CopyFlatData[float32](outs[1])
-	dec, err3 := tensors.CopyFlatData[float32](outs[2])
-	primal, err4 := tensors.CopyFlatData[float32](outs[3])
-	dual, err5 := tensors.CopyFlatData[float32](outs[4])
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("svm: reading results: %w", err)
 	}
-	for gp := range G * P {
-		if !active0[gp] {
-			continue
-		}
-		copy(res.W[gp*D:(gp+1)*D], w[gp*D:(gp+1)*D])
-		copy(res.Decision[gp*N:(gp+1)*N], dec[gp*N:(gp+1)*N])
-		res.B[gp] = bias[gp]
-		res.Primal[gp] = float64(primal[gp])
-		res.Dual[gp] = float64(dual[gp])
-		res.Gap[gp] = (res.Primal[gp] - res.Dual[gp]) / max(math.Abs(res.Primal[gp]), 1e-30)
-		res.Iterations[gp] = int(m.iters[gp])
-		if m.active[gp] {
-			res.Status[gp] = NotConverged
-		} else {
-			res.Status[gp] = Converged
+	for g := range G {
+		for k, p := range sel {
+			gp := g*P + p
+			if !active0[gp] {
+				continue
+			}
+			copy(res.W[gp*D:(gp+1)*D], w[(g*S+k)*D:(g*S+k+1)*D])
+			res.B[gp] = bias[g*S+k]
 		}
 	}
 	return nil

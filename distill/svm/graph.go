@@ -79,6 +79,13 @@ func (c *consts) qmul(v *graph.Node) *graph.Node {
 // expand3 turns [G,P] into [G,P,1].
 func expand3(x *graph.Node) *graph.Node { return graph.ExpandAxes(x, -1) }
 
+// spread broadcasts per-problem values [G,P] to [G,P,N] explicitly: on the Go backend an explicit broadcast
+// followed by a same-shape op is several times faster than the implicit broadcasting of a binary op, most of all
+// when N is small.
+func spread(x *graph.Node, dims []int) *graph.Node {
+	return graph.BroadcastToDims(graph.ExpandAxes(x, -1), dims...)
+}
+
 // iterate runs one accelerated projected-gradient step for every active problem.
 func (c *consts) iterate(s *state) *state {
 	g := s.alpha.Graph()
@@ -87,9 +94,10 @@ func (c *consts) iterate(s *state) *state {
 	one := graph.ScalarOne(g, dt)
 	tiny := graph.Scalar(g, dt, 1e-30)
 
+	dims := s.alpha.Shape().Dimensions
 	invL := graph.Reciprocal(s.l)
 	omq := graph.OneMinus(s.qbeta) // −∇f(β)
-	v := graph.Add(s.beta, graph.Mul(omq, expand3(invL)))
+	v := graph.Add(s.beta, graph.Mul(omq, spread(invL, dims)))
 
 	// Projection onto {0 ≤ a ≤ u, Σ y a = 0}: a(λ) = clamp(v − λy, 0, u); h(λ) = Σ y a(λ) decreases from
 	// h(−M) = Σ_{y>0} u to h(M) = −Σ_{y<0} u for M = max|v| + max u + 1. Illinois steps from the previous
@@ -99,7 +107,7 @@ func (c *consts) iterate(s *state) *state {
 	hlo, hhi := c.uPos, graph.Neg(c.uNeg)
 	lam := graph.Clamp(lo, graph.Mul(s.b, invL), hi)
 	project := func(lam *graph.Node) *graph.Node {
-		return graph.Clamp(zero, graph.Sub(v, graph.Mul(c.yFull, expand3(lam))), c.u)
+		return graph.Clamp(zero, graph.Sub(v, graph.Mul(c.yFull, spread(lam, dims))), c.u)
 	}
 	var movedLo, movedHi *graph.Node
 	half := graph.Scalar(g, dt, 0.5)
@@ -138,18 +146,19 @@ func (c *consts) iterate(s *state) *state {
 	restart := graph.LessThan(graph.Einsum("gpn,gpn->gp", omq, delta), zero)
 	tPrev := graph.Where(restart, graph.OnesLike(s.t), s.t)
 	tNew := graph.MulScalar(graph.OnePlus(graph.Sqrt(graph.OnePlus(graph.MulScalar(graph.Square(tPrev), 4)))), 0.5)
-	mom := expand3(graph.Div(graph.Sub(tPrev, one), tNew))
+	mom := spread(graph.Div(graph.Sub(tPrev, one), tNew), dims)
 	betaNew := graph.Add(aNew, graph.Mul(mom, delta))
 	qbetaNew := graph.Add(qNew, graph.Mul(mom, graph.Sub(qNew, s.qalpha)))
+	accept3 := spread(accept, dims)
 
 	lGrown := graph.Max(curv, graph.MulScalar(s.l, stepGrow))
 	lNew := graph.Where(accept, graph.MulScalar(s.l, stepDecrease), graph.Where(reject, lGrown, s.l))
 	lNew = graph.Clamp(graph.Scalar(g, dt, 1e-12), lNew, graph.Scalar(g, dt, 1e12))
 	return &state{
-		alpha:  graph.Where(accept, aNew, s.alpha),
-		qalpha: graph.Where(accept, qNew, s.qalpha),
-		beta:   graph.Where(accept, betaNew, s.beta),
-		qbeta:  graph.Where(accept, qbetaNew, s.qbeta),
+		alpha:  graph.Where(accept3, aNew, s.alpha),
+		qalpha: graph.Where(accept3, qNew, s.qalpha),
+		beta:   graph.Where(accept3, betaNew, s.beta),
+		qbeta:  graph.Where(accept3, qbetaNew, s.qbeta),
 		t:      graph.Where(accept, tNew, s.t),
 		l:      lNew,
 		b:      graph.Where(accept, graph.Mul(lam, s.l), s.b),
@@ -165,7 +174,7 @@ func (c *consts) objectives(s *state) (primal, dual, gap *graph.Node) {
 	dt := s.alpha.DType()
 	w2 := graph.Einsum("gpn,gpn->gp", s.alpha, s.qalpha) // ‖w‖²
 	sumA := graph.Einsum("gpn,gn->gp", s.alpha, c.absY)
-	margin := graph.Add(s.qalpha, graph.Mul(c.yFull, expand3(s.b))) // y_i (w·x̃_i + b)
+	margin := graph.Add(s.qalpha, graph.Mul(c.yFull, spread(s.b, s.alpha.Shape().Dimensions))) // y_i (w·x̃_i + b)
 	hinge := graph.Max(graph.OneMinus(margin), graph.ScalarZero(g, dt))
 	loss := graph.Einsum("gpn,gpn->gp", hinge, c.u)
 	half := graph.MulScalar(w2, 0.5)
@@ -203,42 +212,36 @@ func chunkGraph(form Form, iters, checkEvery int, tol float64) func(in []*graph.
 	}
 }
 
-// prepGraph centres each group on the mean of its real rows (|y| = 1) and folds the labels in, X̃ = y ⊙ (X − centre),
-// and returns the centres [G,D], the group data of the form (feature: X̃ [G,N,D] and X̃ᵀ [G,D,N]; kernel: the Gram
-// matrices X̃X̃ᵀ [G,N,N] and a placeholder) and the squared row norms of X̃ [G,N].
-func prepGraph(form Form) func(x, y, absY *graph.Node) []*graph.Node {
-	return func(x, y, absY *graph.Node) []*graph.Node {
-		g := x.Graph()
-		cnt := graph.Max(graph.ReduceSum(absY, -1), graph.ScalarOne(g, x.DType()))
-		center := graph.Div(graph.Einsum("gn,gnd->gd", absY, x), graph.ExpandAxes(cnt, -1))
-		xt := graph.Mul(graph.Sub(x, graph.ExpandAxes(center, 1)), graph.ExpandAxes(y, -1))
-		rowsq := graph.Einsum("gnd,gnd->gn", xt, xt)
-		if form == FormKernel {
-			return []*graph.Node{center, graph.Einsum("gnd,gmd->gnm", xt, xt), graph.Const(g, []float32{0}), rowsq}
-		}
-		return []*graph.Node{center, xt, graph.TransposeAllDims(xt, 0, 2, 1), rowsq}
-	}
+// gramGraph returns the Gram matrices of the centred, signed rows, K̃_ij = y_i y_j (x_i − m)·(x_j − m), from the raw
+// rows x [G,N,D], labels y [G,N] and centres m [G,D], without materialising the centred rows:
+// K̃ = y yᵀ ⊙ (X Xᵀ − r 1ᵀ − 1 rᵀ + m·m) with r = X m.
+func gramGraph(x, y, center *graph.Node) *graph.Node {
+	dims := []int{x.Shape().Dimensions[0], x.Shape().Dimensions[1], x.Shape().Dimensions[1]}
+	k := graph.Einsum("gnd,gmd->gnm", x, x)
+	r := graph.Einsum("gnd,gd->gn", x, center)
+	mm := graph.ReduceSum(graph.Square(center), -1)
+	ri := graph.BroadcastToDims(graph.ExpandAxes(r, -1), dims...)
+	rj := graph.BroadcastToDims(graph.ExpandAxes(r, 1), dims...)
+	mm3 := graph.BroadcastToDims(graph.Reshape(mm, dims[0], 1, 1), dims...)
+	yy := graph.Einsum("gn,gm->gnm", y, y)
+	return graph.Mul(yy, graph.Add(graph.Sub(graph.Sub(k, ri), rj), mm3))
 }
 
-// finalGraph returns, for every problem, w = Σ α_i y_i (x_i − centre) [G,P,D], the bias for uncentred rows
-// B = b − w·centre [G,P], the decision values w·x_i + B of every row [G,P,N] (0 on padding rows), and the primal
-// objective of the returned (w, B) and the dual objective of α, both [G,P].
-func finalGraph(in []*graph.Node) []*graph.Node {
-	x, y, u, alpha, bias, center := in[0], in[1], in[2], in[3], in[4], in[5]
-	g := x.Graph()
-	dt := x.DType()
-	y3 := graph.ExpandAxes(y, 1)
-	absY3 := graph.Abs(y3)
-	ay := graph.Mul(alpha, y3)
-	xc := graph.Sub(x, graph.ExpandAxes(center, 1))
-	w := graph.Einsum("gpn,gnd->gpd", ay, xc)
-	bUnc := graph.Sub(bias, graph.Einsum("gpd,gd->gp", w, center))
-	dec := graph.Mul(graph.Add(graph.Einsum("gpd,gnd->gpn", w, x), expand3(bUnc)), absY3)
-	w2 := graph.Einsum("gpd,gpd->gp", w, w)
-	hinge := graph.Max(graph.OneMinus(graph.Mul(dec, y3)), graph.ScalarZero(g, dt))
-	primal := graph.Add(graph.MulScalar(w2, 0.5), graph.Einsum("gpn,gpn->gp", hinge, u))
-	resid := graph.ReduceSum(ay, -1)
-	dual := graph.Sub(graph.Sub(graph.ReduceSum(alpha, -1), graph.MulScalar(w2, 0.5)),
-		graph.Mul(graph.Abs(bias), graph.Abs(resid)))
-	return []*graph.Node{w, bUnc, dec, primal, dual}
+// transposeGraph returns X̃ᵀ [G,D,N] for X̃ [G,N,D].
+func transposeGraph(x *graph.Node) *graph.Node { return graph.TransposeAllDims(x, 0, 2, 1) }
+
+// weightsGraph returns the step that turns dual solutions α [G,S,N] and biases b for centred rows [G,S] into the
+// weights w = Σ α_i y_i (x_i − m) [G,S,D] and the biases for raw rows B = b − w·m [G,S]. Its first input is X̃
+// [G,N,D] in the feature form (w = X̃ᵀα) and the raw rows in the kernel form (w = Xᵀ(α⊙y) − (Σ α⊙y) m).
+func weightsGraph(form Form) func(data, y, alpha, bias, center *graph.Node) []*graph.Node {
+	return func(data, y, alpha, bias, center *graph.Node) []*graph.Node {
+		var w *graph.Node
+		if form == FormKernel {
+			ay := graph.Mul(alpha, graph.BroadcastToDims(graph.ExpandAxes(y, 1), alpha.Shape().Dimensions...))
+			w = graph.Sub(graph.Einsum("gpn,gnd->gpd", ay, data), graph.Einsum("gp,gd->gpd", graph.ReduceSum(ay, -1), center))
+		} else {
+			w = graph.Einsum("gpn,gnd->gpd", alpha, data)
+		}
+		return []*graph.Node{w, graph.Sub(bias, graph.Einsum("gpd,gd->gp", w, center))}
+	}
 }

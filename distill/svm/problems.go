@@ -70,7 +70,7 @@ func (pr *Problems) Validate() error {
 		return fmt.Errorf("svm: unknown weighting %d", int(pr.Weighting))
 	}
 	for i, v := range pr.X {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if v-v != 0 { // NaN or ±Inf
 			g, r := i/(pr.N*pr.D), (i/pr.D)%pr.N
 			return fmt.Errorf("svm: X[group %d, row %d, feature %d] = %v is not finite", g, r, i%pr.D, v)
 		}

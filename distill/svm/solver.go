@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -60,6 +62,9 @@ type Options struct {
 	ItersPerCall int
 	// Form selects how Q·v products are computed (default FormAuto).
 	Form Form
+	// WeightsFor lists the problem indices p (the same in every group) whose weights W and raw-row biases B are
+	// formed at the end; nil means all. Decision values and certificates are returned for every problem.
+	WeightsFor []int
 	// Progress, when set, is called after every executable call.
 	Progress func(Progress)
 }
@@ -101,6 +106,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Form < FormAuto || o.Form > FormKernel {
 		return o, fmt.Errorf("svm: unknown Options.Form %d", int(o.Form))
 	}
+	for _, p := range o.WeightsFor {
+		if p < 0 {
+			return o, fmt.Errorf("svm: Options.WeightsFor holds %d", p)
+		}
+	}
 	o.ItersPerCall = (o.ItersPerCall + o.CheckEvery - 1) / o.CheckEvery * o.CheckEvery
 	return o, nil
 }
@@ -109,21 +119,23 @@ func (o Options) withDefaults() (Options, error) {
 type Result struct {
 	// G, P, N, D repeat the problem sizes.
 	G, P, N, D int
-	// W holds the weights, G×P×D.
+	// W holds the weights, G×P×D (zero for problems outside Options.WeightsFor).
 	W []float32
-	// B holds the biases, G×P: the decision value of a row x is W·x + B.
+	// B holds the biases, G×P: the decision value of a row x is W·x + B (zero outside Options.WeightsFor, except
+	// trivial problems).
 	B []float32
-	// Decision holds W·x_i + B for every row of the group, G×P×N, members or not (held-out rows of a
-	// cross-validation fold included); 0 for padding rows.
+	// Decision holds the decision value of every row of the group, G×P×N, members or not (held-out rows of a
+	// cross-validation fold included), computed from the final iterate; it equals W·x_i + B up to float32
+	// rounding. 0 for padding rows.
 	Decision []float32
 	// Status of each problem, G×P.
 	Status []Status
-	// Gap is the relative duality gap (Primal − Dual) / |Primal| of each problem, G×P (0 for trivial problems),
-	// evaluated in float32 at the returned (W, B); the iterations stop when the gap of the iterate reaches
-	// Options.Tol, and rounding in forming W and B can add about 1e-6 relative (more with large C).
+	// Gap is the relative duality gap (Primal − Dual) / |Primal| of the final iterate of each problem, G×P (0 for
+	// trivial problems), evaluated in float32. Forming W and B from the iterate adds float32 rounding, about 1e-6
+	// of the objective (more with very large C).
 	Gap []float64
-	// Primal is the primal objective of the returned (W, B); Dual the dual objective of the final dual point
-	// (a lower bound on the optimum), G×P.
+	// Primal is the primal objective of the final iterate; Dual the (equality-corrected) dual objective, a lower
+	// bound on the optimum, G×P.
 	Primal, Dual []float64
 	// Iterations is the number of iterations each problem ran before it converged or the run stopped, G×P.
 	Iterations []int
@@ -151,6 +163,11 @@ func Solve(b compute.Backend, pr *Problems, opts Options) (*Result, error) {
 		return nil, err
 	}
 	G, N, D, P := pr.G, pr.N, pr.D, pr.P
+	for _, p := range opts.WeightsFor {
+		if p >= P {
+			return nil, fmt.Errorf("svm: Options.WeightsFor holds %d, not below P=%d", p, P)
+		}
+	}
 	form := opts.Form
 	if form == FormAuto {
 		form = FormFeature
@@ -204,6 +221,7 @@ func Solve(b compute.Backend, pr *Problems, opts Options) (*Result, error) {
 		}
 	}
 	if total > 0 {
+		prepareRows(pr, in)
 		if err := solveActive(b, res, opts, in, pr.Member, active0, total); err != nil {
 			return nil, err
 		}
@@ -232,4 +250,76 @@ func Solve(b compute.Backend, pr *Problems, opts Options) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// prepareRows computes, per group in parallel, the centre m (mean of the real rows), the squared norms of the
+// centred rows and, for the feature form, the centred signed rows X̃ = y ⊙ (x − m) (zero on padding rows).
+func prepareRows(pr *Problems, in *inputs) {
+	G, N, D := pr.G, pr.N, pr.D
+	in.center = make([]float32, G*D)
+	in.rowsq = make([]float32, G*N)
+	if in.form == FormFeature {
+		in.xt = make([]float32, G*N*D)
+	}
+	parallelFor(G, func(g int) {
+		acc := make([]float64, D)
+		cnt := 0
+		for i := range N {
+			if pr.Y[g*N+i] == 0 {
+				continue
+			}
+			cnt++
+			for d, v := range pr.X[(g*N+i)*D : (g*N+i+1)*D] {
+				acc[d] += float64(v)
+			}
+		}
+		m := in.center[g*D : (g+1)*D]
+		for d := range D {
+			m[d] = float32(acc[d] / float64(max(cnt, 1)))
+		}
+		for i := range N {
+			y := float32(pr.Y[g*N+i])
+			if y == 0 {
+				continue
+			}
+			row := pr.X[(g*N+i)*D : (g*N+i+1)*D]
+			var sq float64
+			if in.xt != nil {
+				out := in.xt[(g*N+i)*D : (g*N+i+1)*D]
+				for d, v := range row {
+					c := v - m[d]
+					out[d] = y * c
+					sq += float64(c) * float64(c)
+				}
+			} else {
+				for d, v := range row {
+					c := float64(v - m[d])
+					sq += c * c
+				}
+			}
+			in.rowsq[g*N+i] = float32(sq)
+		}
+	})
+}
+
+// parallelFor calls fn(i) for every i in [0, n) on up to GOMAXPROCS goroutines, each taking a contiguous range.
+func parallelFor(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for t := range workers {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		}(t*n/workers, (t+1)*n/workers)
+	}
+	wg.Wait()
 }

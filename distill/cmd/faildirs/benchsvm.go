@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ type benchSVMReport struct {
 	Tol                         float64                           `json:"tol"`
 	FitWallS                    float64                           `json:"fit_wall_s"`
 	FitOthersCores              float64                           `json:"fit_others_cores"`
+	FitCPUS                     float64                           `json:"fit_cpu_s"`
 	LoadAvgBefore               string                            `json:"loadavg_before"`
 	PreprocessS                 float64                           `json:"preprocess_s"`
 	SolveS                      float64                           `json:"solve_s"`
@@ -64,6 +66,7 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	tol := fs.Float64("tol", 0, "solver tolerance: relative duality gap (default 1e-3)")
 	maxIter := fs.Int("max-iter", 0, "solver iteration limit (default 5000)")
 	showProgress := fs.Bool("progress", false, "show a progress bar of the solved SVM problems")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the fit to this file")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: faildirs bench-svm --data DIR [--ks 50,100,200] [--json FILE] [--decisions FILE.npy]")
 		fmt.Fprintln(stderr, "\nFits the failure SVMs (paper recipe, batched GoMLX solver) on DIR's val split, whitening with")
@@ -109,14 +112,28 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	load := readLoadAvg()
 	busy0, self0 := machineBusySeconds(), selfCPUSeconds()
 	start := time.Now()
 	model, stats, err := distill.FitWithStats(splits["train"], splits["val"], opts)
 	wall := time.Since(start)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
 	}
+	cpu := selfCPUSeconds() - self0
 	others := 0.0
 	if busy0 >= 0 {
 		others = max(0, (machineBusySeconds()-busy0)-(selfCPUSeconds()-self0)) / wall.Seconds()
@@ -129,7 +146,7 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	rep := benchSVMReport{
 		Data: filepath.Base(filepath.Clean(*dataDir)), Method: "faildirs-gomlx-batched", Backend: info.String(),
 		NClasses: nc, Grid: opts.Cs, CVFolds: opts.Folds, Tol: model.Options.Tol,
-		FitWallS: wall.Seconds(), FitOthersCores: others, LoadAvgBefore: load,
+		FitWallS: wall.Seconds(), FitOthersCores: others, FitCPUS: cpu, LoadAvgBefore: load,
 		PreprocessS: stats.Preprocess.Seconds(), SolveS: stats.Solve.Seconds(), Problems: stats.Problems,
 		LockstepIterations: stats.LockstepIterations, NotConverged: stats.NotConverged,
 		SkippedClasses: ev.Skipped, SkippedReasons: map[string]int{}, BestCHist: map[string]int{},
@@ -167,7 +184,8 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "backend:         %s\n", rep.Backend)
 	fmt.Fprintf(stdout, "fit wall:        %.3f s (pre-processing %.3f s, solver %.3f s; %d problems, %d lock-step iterations, %d not converged)\n",
 		rep.FitWallS, rep.PreprocessS, rep.SolveS, rep.Problems, rep.LockstepIterations, rep.NotConverged)
-	fmt.Fprintf(stdout, "machine load:    %s before; other processes used %.2f cores during the fit\n", load, others)
+	fmt.Fprintf(stdout, "machine load:    %s before; other processes used %.2f cores during the fit; this one %.2f CPU s\n",
+		load, others, cpu)
 	fmt.Fprintf(stdout, "mean CV bal acc: %.4f   best C: %v\n", rep.MeanCVBalancedAcc, rep.BestCHist)
 	fmt.Fprintf(stdout, "test bal acc:    global %.4f, mean per class %.4f (accuracy %.4f; error precision %.3f, recall %.3f; AUROC %.4f)\n",
 		rep.TestBalancedAccGlobal, rep.TestBalancedAccMeanPerClass, rep.TestAccGlobal, rep.TestPrecisionGlobal,
