@@ -27,11 +27,12 @@
 // reshape + matmul ([PatchesFromPixels]), not a convolution. The forward pass matches OpenAI's reference on the
 // golden fixtures to about 1e-5.
 //
-// For inference on the Go backend each batch is split into two streams (see Model.Streams) whose matmuls are
-// chained, so one stream's single-threaded element-wise work overlaps the other's matmuls. q/k/v use one fused
-// matmul. Do not build graphs with several independent large matmuls on the Go backend (compute v0.1.2): when
-// as many are ready at once as its worker pool has slots (2·GOMAXPROCS), they deadlock; training graphs whose
-// backward pass has such matmuls can set GOMLX_BACKEND="go:ops_sequential".
+// On the Go backend each batch is split into two row blocks executed concurrently with the same compiled graph
+// (Model.Streams), so that one block's single-threaded element-wise work overlaps the other's multi-threaded
+// matmuls; results do not depend on it. q/k/v use one fused matmul, which keeps each graph a chain of matmuls:
+// compute v0.1.2's Go backend can deadlock when it executes graph nodes in parallel ("go:ops_parallel") and as
+// many independent large matmuls as its worker pool has slots are ready at once (faildirs' backend package
+// therefore runs it with "go:ops_sequential").
 //
 // # Embedding
 //

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // testImages returns n deterministic RGB images of varied sizes (some larger, some smaller than 32 px).
@@ -122,12 +123,23 @@ func TestEmbedImagesBatching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := m.EmbedImages(context.Background(), src)
+	got, err := m.EmbedImagesWith(context.Background(), src, EmbedOptions{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxRowDiff(t, got, directEmbeddings(t, m, cropped)); d > 1e-5 {
+	if d := maxRowDiff(t, got.Embeddings, directEmbeddings(t, m, cropped)); d > 1e-5 {
 		t.Errorf("uint8 source: max diff %.3g", d)
+	}
+	tsrc, err := Uint8Tensor(tensors.FromFlatDataAndDimensions(data, len(imgs), side, side, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotT, err := m.EmbedImagesWith(context.Background(), tsrc, EmbedOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxRowDiff(t, gotT.Embeddings, got.Embeddings); d != 0 {
+		t.Errorf("uint8 tensor source differs from the slice source by %.3g", d)
 	}
 	if _, err := Uint8HWC(data, len(imgs), side, side, 2); err == nil {
 		t.Error("Uint8HWC must reject 2 channels")

@@ -197,11 +197,10 @@ func TestGoldenModels(t *testing.T) {
 
 			// Debug tensors, for bisecting.
 			outs, err := model.ExecOnceN(b, m.Store, func(scope *model.Scope, px, ids *Node) []*Node {
-				bd := &builder{}
-				emb, hidden := bd.visionHidden(scope, m.Config.Vision, []*Node{px})
-				th := bd.textHidden(scope, m.Config.Text, []*Node{ids})
+				emb, hidden := visionHidden(scope, m.Config.Vision, px)
+				th := textHidden(scope, m.Config.Text, ids)
 				th = layerNorm(scope.At("text_model").At("final_layer_norm"), th, m.Config.Text.LayerNormEps)
-				return []*Node{emb[0], hidden[0], th[0]}
+				return []*Node{emb, hidden, th}
 			}, tensors.FromFlatDataAndDimensions(g.PixelValues.f32(), g.PixelValues.Shape...),
 				tensors.FromFlatDataAndDimensions(g.InputIDsEOSPadded.i32(), nTxt, length))
 			if err != nil {

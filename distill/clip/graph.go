@@ -46,68 +46,36 @@ func param(scope *model.Scope, g *graph.Graph, name string, dims ...int) *Node {
 	return scope.VariableWithShape(name, shapes.Make(dtypes.Float32, dims...)).NodeValue(g)
 }
 
-// builder builds a tower over one or more "streams": independent row blocks of the batch, each a separate
-// sub-graph. The Go backend runs independent nodes concurrently but its element-wise ops are single-threaded,
-// so with two streams one stream's element-wise work overlaps the other's (multi-threaded) matmuls.
-//
-// Every matmul of every stream is chained after the previous one with a SchedulingBarrier, so at most one
-// matmul runs at a time: the Go backend (compute v0.1.2) deadlocks when as many independent large matmuls as
-// its worker pool has slots (2·GOMAXPROCS) are ready at once, each holding a slot while waiting for workers.
-// With one stream no barrier is added (the graph is then a chain of matmuls anyway).
-type builder struct {
-	serial bool  // chain matmuls with barriers
-	last   *Node // output of the last matmul built
-}
-
-// mm wraps a matmul: its first input waits for the previous matmul when serialising.
-func (bd *builder) mm(x *Node, fn func(x *Node) *Node) *Node {
-	if bd.serial && bd.last != nil {
-		x = graph.SchedulingBarrier(x, bd.last)
-	}
-	y := fn(x)
-	if bd.serial {
-		bd.last = y
-	}
-	return y
-}
-
-// each applies fn to every stream.
-func each(xs []*Node, fn func(x *Node) *Node) []*Node {
-	out := make([]*Node, len(xs))
-	for i, x := range xs {
-		out[i] = fn(x)
-	}
-	return out
-}
-
 // linear applies a PyTorch-layout linear layer ("weight" [out, in], optional "bias" [out]) over the last axis.
-func (bd *builder) linear(scope *model.Scope, xs []*Node, out int, bias bool) []*Node {
-	g := xs[0].Graph()
-	in := xs[0].Shape().Dimensions[xs[0].Rank()-1]
+func linear(scope *model.Scope, x *Node, out int, bias bool) *Node {
+	g := x.Graph()
+	in := x.Shape().Dimensions[x.Rank()-1]
 	w := param(scope, g, "weight", out, in)
 	var b *Node
 	if bias {
 		b = param(scope, g, "bias", out)
 	}
-	return each(xs, func(x *Node) *Node {
-		return bd.mm(x, func(x *Node) *Node { return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput) })
-	})
+	return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput)
 }
 
 // layerNorm normalises the last axis with the scope's "weight" and "bias".
-func layerNorm(scope *model.Scope, xs []*Node, eps float64) []*Node {
-	g := xs[0].Graph()
-	d := xs[0].Shape().Dimensions[xs[0].Rank()-1]
-	gamma, beta := param(scope, g, "weight", d), param(scope, g, "bias", d)
-	return each(xs, func(x *Node) *Node { return nn.LayerNorm(x, []int{x.Rank() - 1}, eps, gamma, beta, nil) })
+func layerNorm(scope *model.Scope, x *Node, eps float64) *Node {
+	g := x.Graph()
+	d := x.Shape().Dimensions[x.Rank()-1]
+	return nn.LayerNorm(x, []int{x.Rank() - 1}, eps, param(scope, g, "weight", d), param(scope, g, "bias", d), nil)
 }
 
-// attention is CLIP's multi-head self-attention on x [B, S, D] (per stream) with q/k/v/out projections; heads
-// are contiguous slices of the hidden axis; mask (optional) is added to the [S, S] scores. The q, k and v
-// weights are concatenated into one [3D, D] matmul, with the 1/sqrt(head_dim) score scale folded into q.
-func (bd *builder) attention(scope *model.Scope, xs []*Node, heads int, mask *Node) []*Node {
-	g := xs[0].Graph()
-	d := xs[0].Shape().Dimensions[2]
+// attention is CLIP's multi-head self-attention on x [B, S, D] with q/k/v/out projections; heads are contiguous
+// slices of the hidden axis; mask (optional) is added to the [S, S] scores.
+//
+// The q, k and v weights are concatenated into one [3D, D] matmul, with the 1/sqrt(head_dim) score scale folded
+// into q's weights and bias. Besides being faster, this keeps the graph a chain of matmuls: the Go backend
+// (compute v0.1.2) can deadlock when it runs independent graph nodes in parallel and as many independent large
+// matmuls as its worker pool has slots (2·GOMAXPROCS) are ready at once.
+func attention(scope *model.Scope, x *Node, heads int, mask *Node) *Node {
+	g := x.Graph()
+	dims := x.Shape().Dimensions
+	b, s, d := dims[0], dims[1], dims[2]
 	hd := d / heads
 	var ws, bs []*Node
 	for _, name := range []string{"q_proj", "k_proj", "v_proj"} {
@@ -117,86 +85,36 @@ func (bd *builder) attention(scope *model.Scope, xs []*Node, heads int, mask *No
 	}
 	scale := 1 / math.Sqrt(float64(hd))
 	ws[0], bs[0] = graph.MulScalar(ws[0], scale), graph.MulScalar(bs[0], scale)
-	wqkv, bqkv := graph.Concatenate(ws, 0), graph.Concatenate(bs, 0)
-	type qkvT struct{ b, s int }
-	dims := make([]qkvT, len(xs))
-	qs, ks, vs := make([]*Node, len(xs)), make([]*Node, len(xs)), make([]*Node, len(xs))
-	for i, x := range xs {
-		b, s := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
-		dims[i] = qkvT{b, s}
-		qkv := bd.mm(x, func(x *Node) *Node { return nn.Dense(x, wqkv, bqkv, compute.DenseLayoutOutputsInput) }) // [B, S, 3D]
-		qkv = graph.Reshape(qkv, b, s, 3, heads, hd)
-		qkv = graph.TransposeAllAxes(qkv, 2, 0, 3, 1, 4) // [3, B, H, S, hd]
-		qkv = graph.Reshape(qkv, 3, b*heads, s, hd)
-		part := func(j int) *Node { return graph.Reshape(graph.Slice(qkv, graph.AxisElem(j)), b*heads, s, hd) }
-		qs[i], ks[i], vs[i] = part(0), part(1), part(2)
+	qkv := nn.Dense(x, graph.Concatenate(ws, 0), graph.Concatenate(bs, 0), compute.DenseLayoutOutputsInput) // [B, S, 3D]
+	qkv = graph.Reshape(qkv, b, s, 3, heads, hd)
+	qkv = graph.TransposeAllAxes(qkv, 2, 0, 3, 1, 4) // [3, B, H, S, hd]
+	qkv = graph.Reshape(qkv, 3, b*heads, s, hd)
+	part := func(i int) *Node { return graph.Reshape(graph.Slice(qkv, graph.AxisElem(i)), b*heads, s, hd) }
+	q, k, v := part(0), part(1), part(2)
+	scores := graph.DotGeneral(q, []int{2}, []int{0}, k, []int{2}, []int{0}) // [B*H, S, S]
+	if mask != nil {
+		scores = graph.Add(scores, graph.InsertAxes(mask, 0))
 	}
-	probs := make([]*Node, len(xs))
-	for i := range xs {
-		k := ks[i]
-		scores := bd.mm(qs[i], func(q *Node) *Node { return graph.DotGeneral(q, []int{2}, []int{0}, k, []int{2}, []int{0}) }) // [B*H, S, S]
-		if mask != nil {
-			scores = graph.Add(scores, graph.InsertAxes(mask, 0))
-		}
-		probs[i] = graph.Softmax(scores, -1)
-	}
-	ctxs := make([]*Node, len(xs))
-	for i := range xs {
-		v, b, s := vs[i], dims[i].b, dims[i].s
-		ctx := bd.mm(probs[i], func(p *Node) *Node { return graph.DotGeneral(p, []int{2}, []int{0}, v, []int{1}, []int{0}) }) // [B*H, S, hd]
-		ctx = graph.Reshape(ctx, b, heads, s, hd)
-		ctx = graph.TransposeAllAxes(ctx, 0, 2, 1, 3)
-		ctxs[i] = graph.Reshape(ctx, b, s, d)
-	}
-	return bd.linear(scope.At("out_proj"), ctxs, d, true)
+	probs := graph.Softmax(scores, -1)
+	ctx := graph.DotGeneral(probs, []int{2}, []int{0}, v, []int{1}, []int{0}) // [B*H, S, hd]
+	ctx = graph.Reshape(ctx, b, heads, s, hd)
+	ctx = graph.TransposeAllAxes(ctx, 0, 2, 1, 3)
+	ctx = graph.Reshape(ctx, b, s, d)
+	return linear(scope.At("out_proj"), ctx, d, true)
 }
 
-// encoder runs the pre-norm transformer layers of scope ("layers/{i}/...") over xs [B, S, D].
-func (bd *builder) encoder(scope *model.Scope, xs []*Node, layers, heads, intermediate int, eps float64, act func(*Node) *Node, mask *Node) []*Node {
-	d := xs[0].Shape().Dimensions[2]
+// encoder runs the pre-norm transformer layers of scope ("layers/{i}/...") over x [B, S, D].
+func encoder(scope *model.Scope, x *Node, layers, heads, intermediate int, eps float64, act func(*Node) *Node, mask *Node) *Node {
+	d := x.Shape().Dimensions[2]
 	for i := range layers {
 		ls := scope.At("layers").At("%d", i)
-		h := layerNorm(ls.At("layer_norm1"), xs, eps)
-		h = bd.attention(ls.At("self_attn"), h, heads, mask)
-		xs = addEach(xs, h)
-		h = layerNorm(ls.At("layer_norm2"), xs, eps)
-		h = each(bd.linear(ls.At("mlp").At("fc1"), h, intermediate, true), act)
-		xs = addEach(xs, bd.linear(ls.At("mlp").At("fc2"), h, d, true))
+		h := layerNorm(ls.At("layer_norm1"), x, eps)
+		x = graph.Add(x, attention(ls.At("self_attn"), h, heads, mask))
+		h = layerNorm(ls.At("layer_norm2"), x, eps)
+		h = act(linear(ls.At("mlp").At("fc1"), h, intermediate, true))
+		x = graph.Add(x, linear(ls.At("mlp").At("fc2"), h, d, true))
 	}
-	return xs
-}
-
-func addEach(a, b []*Node) []*Node {
-	out := make([]*Node, len(a))
-	for i := range a {
-		out[i] = graph.Add(a[i], b[i])
-	}
-	return out
-}
-
-// splitRows cuts x along axis 0 into n nearly equal contiguous blocks (n ≥ 1, at most the number of rows).
-func splitRows(x *Node, n int) []*Node {
-	rows := x.Shape().Dimensions[0]
-	n = max(1, min(n, rows))
-	if n == 1 {
-		return []*Node{x}
-	}
-	parts := make([]*Node, 0, n)
-	start := 0
-	for k := range n {
-		end := start + (rows-start)/(n-k)
-		parts = append(parts, graph.Slice(x, graph.AxisRange(start, end)))
-		start = end
-	}
-	return parts
-}
-
-// joinRows concatenates row blocks along axis 0.
-func joinRows(xs []*Node) *Node {
-	if len(xs) == 1 {
-		return xs[0]
-	}
-	return graph.Concatenate(xs, 0)
+	return x
 }
 
 // PatchesFromPixels cuts pixels [B, C, H, W] into non-overlapping p×p patches, [B, (H/p)·(W/p), C·p·p], patches
@@ -211,35 +129,31 @@ func PatchesFromPixels(pixels *Node, p int) *Node {
 	return graph.Reshape(x, b, gh*gw, c*p*p)
 }
 
-// visionHidden returns, per stream, the vision embeddings (before pre_layrnorm) and the encoder output (before
-// post_layernorm), both [B, N+1, Dv], for pixels [B, C, H, W] (CLIP-normalised) split into the given streams.
-func (bd *builder) visionHidden(root *model.Scope, cfg VisionConfig, pixelStreams []*Node) (embeddings, hidden []*Node) {
-	g := pixelStreams[0].Graph()
-	d, p := cfg.HiddenSize, cfg.PatchSize
-	for _, px := range pixelStreams {
-		dims := px.Shape().Dimensions
-		if len(dims) != 4 || dims[1] != cfg.NumChannels || dims[2] != cfg.ImageSize || dims[3] != cfg.ImageSize {
-			panic(fmt.Errorf("clip vision: pixels shape %v, want [batch, %d, %d, %d]", dims, cfg.NumChannels, cfg.ImageSize, cfg.ImageSize))
-		}
+// visionHidden returns the vision embeddings (before pre_layrnorm) and the encoder output (before
+// post_layernorm), both [B, N+1, Dv], for pixels [B, C, H, W] (CLIP-normalised).
+func visionHidden(root *model.Scope, cfg VisionConfig, pixels *Node) (embeddings, hidden *Node) {
+	g := pixels.Graph()
+	dims := pixels.Shape().Dimensions
+	if len(dims) != 4 || dims[1] != cfg.NumChannels || dims[2] != cfg.ImageSize || dims[3] != cfg.ImageSize {
+		panic(fmt.Errorf("clip vision: pixels shape %v, want [batch, %d, %d, %d]", dims, cfg.NumChannels, cfg.ImageSize, cfg.ImageSize))
 	}
+	b, d, p := dims[0], cfg.HiddenSize, cfg.PatchSize
 	scope := root.At("vision_model")
 	emb := scope.At("embeddings")
 	n := cfg.NumPatches()
-	w := graph.Reshape(param(emb.At("patch_embedding"), g, "weight", d, cfg.NumChannels, p, p), d, cfg.NumChannels*p*p)
+	w := param(emb.At("patch_embedding"), g, "weight", d, cfg.NumChannels, p, p)
+	x := nn.Dense(PatchesFromPixels(pixels, p), graph.Reshape(w, d, cfg.NumChannels*p*p), nil, compute.DenseLayoutOutputsInput) // [B, n, D]
 	cls := param(emb, g, "class_embedding", d)
-	pos := graph.InsertAxes(param(emb.At("position_embedding"), g, "weight", n+1, d), 0)
-	embeddings = each(pixelStreams, func(px *Node) *Node {
-		b := px.Shape().Dimensions[0]
-		x := bd.mm(PatchesFromPixels(px, p), func(x *Node) *Node { return nn.Dense(x, w, nil, compute.DenseLayoutOutputsInput) }) // [B, n, D]
-		c := graph.BroadcastToDims(graph.Reshape(cls, 1, 1, d), b, 1, d)
-		return graph.Add(graph.Concatenate([]*Node{c, x}, 1), pos)
-	})
+	cls = graph.BroadcastToDims(graph.Reshape(cls, 1, 1, d), b, 1, d)
+	x = graph.Concatenate([]*Node{cls, x}, 1)
+	pos := param(emb.At("position_embedding"), g, "weight", n+1, d)
+	embeddings = graph.Add(x, graph.InsertAxes(pos, 0))
 	act, err := activationOf(cfg.HiddenAct)
 	if err != nil {
 		panic(err)
 	}
-	xs := layerNorm(scope.At("pre_layrnorm"), embeddings, cfg.LayerNormEps)
-	hidden = bd.encoder(scope.At("encoder"), xs, cfg.NumHiddenLayers, cfg.NumAttentionHeads, cfg.IntermediateSize, cfg.LayerNormEps, act, nil)
+	x = layerNorm(scope.At("pre_layrnorm"), embeddings, cfg.LayerNormEps)
+	hidden = encoder(scope.At("encoder"), x, cfg.NumHiddenLayers, cfg.NumAttentionHeads, cfg.IntermediateSize, cfg.LayerNormEps, act, nil)
 	return embeddings, hidden
 }
 
@@ -247,28 +161,18 @@ func (bd *builder) visionHidden(root *model.Scope, cfg VisionConfig, pixelStream
 // weights under root, returning pooled ([B, Dv], the class token after post_layernorm) and embeds ([B, E], after
 // visual_projection, not normalised). Gradients flow to every weight, so it serves training too.
 func ImageFeatures(root *model.Scope, cfg Config, pixels *Node) (pooled, embeds *Node) {
-	return imageFeatures(root, cfg, pixels, 1)
+	_, hidden := visionHidden(root, cfg.Vision, pixels)
+	b, d := hidden.Shape().Dimensions[0], cfg.Vision.HiddenSize
+	cls := graph.Reshape(graph.Slice(hidden, graph.AxisRange(), graph.AxisElem(0)), b, d)
+	pooled = layerNorm(root.At("vision_model").At("post_layernorm"), cls, cfg.Vision.LayerNormEps)
+	embeds = linear(root.At("visual_projection"), pooled, cfg.ProjectionDim, false)
+	return pooled, embeds
 }
 
-// imageFeatures is ImageFeatures with the batch split into streams (see builder).
-func imageFeatures(root *model.Scope, cfg Config, pixels *Node, streams int) (pooled, embeds *Node) {
-	parts := splitRows(pixels, streams)
-	bd := &builder{serial: len(parts) > 1}
-	_, hidden := bd.visionHidden(root, cfg.Vision, parts)
-	d := cfg.Vision.HiddenSize
-	cls := each(hidden, func(h *Node) *Node {
-		return graph.Reshape(graph.Slice(h, graph.AxisRange(), graph.AxisElem(0)), h.Shape().Dimensions[0], d)
-	})
-	ps := layerNorm(root.At("vision_model").At("post_layernorm"), cls, cfg.Vision.LayerNormEps)
-	es := bd.linear(root.At("visual_projection"), ps, cfg.ProjectionDim, false)
-	return joinRows(ps), joinRows(es)
-}
-
-// textHidden returns, per stream, the text encoder output before final_layer_norm, [B, T, Dt], for ids [B, T]
-// (T ≤ 77).
-func (bd *builder) textHidden(root *model.Scope, cfg TextConfig, idStreams []*Node) []*Node {
-	g := idStreams[0].Graph()
-	dims := idStreams[0].Shape().Dimensions
+// textHidden returns the text encoder output before final_layer_norm, [B, T, Dt], for ids [B, T] (T ≤ 77).
+func textHidden(root *model.Scope, cfg TextConfig, ids *Node) *Node {
+	g := ids.Graph()
+	dims := ids.Shape().Dimensions
 	if len(dims) != 2 || dims[1] > cfg.MaxPositionEmbeddings || dims[1] < 1 {
 		panic(fmt.Errorf("clip text: ids shape %v, want [batch, T] with 1 ≤ T ≤ %d", dims, cfg.MaxPositionEmbeddings))
 	}
@@ -276,21 +180,17 @@ func (bd *builder) textHidden(root *model.Scope, cfg TextConfig, idStreams []*No
 	scope := root.At("text_model")
 	emb := scope.At("embeddings")
 	table := param(emb.At("token_embedding"), g, "weight", cfg.VocabSize, d)
+	x := graph.Gather(table, graph.InsertAxes(graph.ConvertDType(ids, dtypes.Int32), -1)) // [B, T, D]
 	pos := param(emb.At("position_embedding"), g, "weight", cfg.MaxPositionEmbeddings, d)
 	if t < cfg.MaxPositionEmbeddings {
 		pos = graph.Slice(pos, graph.AxisRange(0, t))
 	}
-	pos = graph.InsertAxes(pos, 0)
-	xs := each(idStreams, func(ids *Node) *Node {
-		x := graph.Gather(table, graph.InsertAxes(graph.ConvertDType(ids, dtypes.Int32), -1)) // [B, T, D]
-		return graph.Add(x, pos)
-	})
+	x = graph.Add(x, graph.InsertAxes(pos, 0))
 	act, err := activationOf(cfg.HiddenAct)
 	if err != nil {
 		panic(err)
 	}
-	mask := causalMaskConst(g, t)
-	return bd.encoder(scope.At("encoder"), xs, cfg.NumHiddenLayers, cfg.NumAttentionHeads, cfg.IntermediateSize, cfg.LayerNormEps, act, mask)
+	return encoder(scope.At("encoder"), x, cfg.NumHiddenLayers, cfg.NumAttentionHeads, cfg.IntermediateSize, cfg.LayerNormEps, act, causalMaskConst(g, t))
 }
 
 // causalMaskConst returns the additive causal mask [t, t] as a graph constant: 0 where key j ≤ query i, −1e30
@@ -311,24 +211,13 @@ func causalMaskConst(g *graph.Graph, t int) *Node {
 // EOS position) and embeds ([B, E], after text_projection, not normalised). Because attention is causal, any
 // positions after the last EOS of the batch can be cut off before calling it without changing the result.
 func TextFeatures(root *model.Scope, cfg Config, ids, eosPos *Node) (pooled, embeds *Node) {
-	return textFeatures(root, cfg, ids, eosPos, 1)
-}
-
-// textFeatures is TextFeatures with the batch split into streams (see builder).
-func textFeatures(root *model.Scope, cfg Config, ids, eosPos *Node, streams int) (pooled, embeds *Node) {
-	idParts := splitRows(ids, streams)
-	eosParts := splitRows(eosPos, streams)
-	bd := &builder{serial: len(idParts) > 1}
-	hidden := bd.textHidden(root, cfg.Text, idParts)
-	t := hidden[0].Shape().Dimensions[1]
-	rows := make([]*Node, len(hidden))
-	for i, h := range hidden {
-		onehot := graph.OneHot(graph.ConvertDType(eosParts[i], dtypes.Int32), t, dtypes.Float32) // [B, T]
-		rows[i] = graph.DotGeneral(onehot, []int{1}, []int{0}, h, []int{1}, []int{0})            // [B, Dt]
-	}
-	ps := layerNorm(root.At("text_model").At("final_layer_norm"), rows, cfg.Text.LayerNormEps)
-	es := bd.linear(root.At("text_projection"), ps, cfg.ProjectionDim, false)
-	return joinRows(ps), joinRows(es)
+	hidden := textHidden(root, cfg.Text, ids)
+	t := hidden.Shape().Dimensions[1]
+	onehot := graph.OneHot(graph.ConvertDType(eosPos, dtypes.Int32), t, dtypes.Float32) // [B, T]
+	row := graph.DotGeneral(onehot, []int{1}, []int{0}, hidden, []int{1}, []int{0})     // [B, Dt]
+	pooled = layerNorm(root.At("text_model").At("final_layer_norm"), row, cfg.Text.LayerNormEps)
+	embeds = linear(root.At("text_projection"), pooled, cfg.ProjectionDim, false)
+	return pooled, embeds
 }
 
 // LogitScale returns the graph value of the scalar "logit_scale" variable (the log of the logit multiplier).

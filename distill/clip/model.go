@@ -11,7 +11,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/faildirs/faildirs/distill/backend"
@@ -47,10 +46,8 @@ type Model struct {
 	Source string
 	// Revision is the hub commit of a downloaded model (empty for folders).
 	Revision string
-	// Streams splits each batch into this many independent sub-batches inside one graph, so that on a Go
-	// backend that runs independent ops in parallel one sub-batch's single-threaded element-wise ops overlap the
-	// other's matmuls (matmuls stay chained, see the package doc). 0 means [Model.EffectiveStreams]'s default.
-	// Set it before the first embedding call.
+	// Streams is the number of row blocks each batch is split into and executed concurrently (same compiled
+	// graph, one execution per block); 0 means [Model.EffectiveStreams]'s default. Results do not depend on it.
 	Streams int
 
 	mu          sync.Mutex
@@ -315,18 +312,54 @@ func (m *Model) ImageFeaturesTensor(pixels []float32, batch int) (pooled, embeds
 	defer m.mu.Unlock()
 	if m.imageExec == nil {
 		cfg := m.Config
-		streams := m.EffectiveStreams()
 		m.imageExec, err = model.NewExec(m.Backend, m.Store, func(scope *model.Scope, px *Node) (*Node, *Node) {
-			return imageFeatures(scope, cfg, px, streams)
+			return ImageFeatures(scope, cfg, px)
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("clip: building the image executable: %w", err)
 		}
 		m.imageExec.SetMaxCache(16)
 	}
-	in := tensors.FromFlatDataAndDimensions(pixels, batch, v.NumChannels, v.ImageSize, v.ImageSize)
-	defer func() { _ = in.FinalizeAll() }()
-	return callTwo(m.imageExec, in)
+	per := v.NumChannels * v.ImageSize * v.ImageSize
+	exec := m.imageExec
+	return splitCalls(batch, m.EffectiveStreams(), func(lo, hi int) ([]float32, []float32, error) {
+		in := tensors.FromFlatDataAndDimensions(pixels[lo*per:hi*per], hi-lo, v.NumChannels, v.ImageSize, v.ImageSize)
+		defer func() { _ = in.FinalizeAll() }()
+		return callTwo(exec, in)
+	})
+}
+
+// splitCalls runs fn on up to parts contiguous row blocks of a batch concurrently and concatenates each of the
+// two outputs in row order.
+func splitCalls(batch, parts int, fn func(lo, hi int) ([]float32, []float32, error)) ([]float32, []float32, error) {
+	parts = max(1, min(parts, batch))
+	if parts == 1 {
+		return fn(0, batch)
+	}
+	type result struct {
+		a, b []float32
+		err  error
+	}
+	res := make([]result, parts)
+	var wg sync.WaitGroup
+	start := 0
+	for k := range parts {
+		lo, hi := start, start+(batch-start)/(parts-k)
+		wg.Go(func() {
+			a, b, err := fn(lo, hi)
+			res[k] = result{a, b, err}
+		})
+		start = hi
+	}
+	wg.Wait()
+	var a, b []float32
+	for _, r := range res {
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		a, b = append(a, r.a...), append(b, r.b...)
+	}
+	return a, b, nil
 }
 
 // TextFeaturesTensor runs the text tower on ids [B, T] (flat, int32, T ≤ 77) with pooling positions eos [B] and
@@ -349,19 +382,21 @@ func (m *Model) TextFeaturesTensor(ids []int32, batch, length int, eos []int32) 
 	defer m.mu.Unlock()
 	if m.textExec == nil {
 		cfg := m.Config
-		streams := m.EffectiveStreams()
 		m.textExec, err = model.NewExec(m.Backend, m.Store, func(scope *model.Scope, idsN, eosN *Node) (*Node, *Node) {
-			return textFeatures(scope, cfg, idsN, eosN, streams)
+			return TextFeatures(scope, cfg, idsN, eosN)
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("clip: building the text executable: %w", err)
 		}
 		m.textExec.SetMaxCache(32)
 	}
-	idsT := tensors.FromFlatDataAndDimensions(ids, batch, length)
-	eosT := tensors.FromFlatDataAndDimensions(eos, batch)
-	defer func() { _ = idsT.FinalizeAll(); _ = eosT.FinalizeAll() }()
-	return callTwo(m.textExec, idsT, eosT)
+	exec := m.textExec
+	return splitCalls(batch, m.EffectiveStreams(), func(lo, hi int) ([]float32, []float32, error) {
+		idsT := tensors.FromFlatDataAndDimensions(ids[lo*length:hi*length], hi-lo, length)
+		eosT := tensors.FromFlatDataAndDimensions(eos[lo:hi], hi-lo)
+		defer func() { _ = idsT.FinalizeAll(); _ = eosT.FinalizeAll() }()
+		return callTwo(exec, idsT, eosT)
+	})
 }
 
 // callTwo executes e and copies its two float32 outputs to the host.
@@ -387,14 +422,14 @@ func callTwo(e *model.Exec, args ...any) (a, b []float32, err error) {
 	return a, b, nil
 }
 
-// EffectiveStreams returns the number of streams each batch is split into: Streams if set, else 2 when the
-// backend is the Go backend executing independent ops in parallel (GOMLX_BACKEND=go:ops_parallel, as recorded
-// in BackendInfo), else 1. With the sequential Go backend (faildirs' default) streams would only add copies.
+// EffectiveStreams returns the number of concurrent executions each batch is split into: Streams if set,
+// else 2 on the Go backend (its element-wise ops are single-threaded, so one execution's element-wise work
+// overlaps the other's multi-threaded matmuls), else 1.
 func (m *Model) EffectiveStreams() int {
 	if m.Streams > 0 {
 		return m.Streams
 	}
-	if m.Backend != nil && m.Backend.Name() == goBackendName && strings.Contains(m.BackendInfo.Config, "ops_parallel") {
+	if m.Backend != nil && m.Backend.Name() == goBackendName {
 		return 2
 	}
 	return 1

@@ -66,19 +66,74 @@ func TestParseConfigQuirks(t *testing.T) {
 	}
 }
 
-func TestTensorShapesMatchViTB32Count(t *testing.T) {
-	// SPEC: 398 learned tensors, 151,277,313 parameters for openai/clip-vit-base-patch32.
-	shapes := TensorShapes(ViTB32Config())
-	params := 0
-	for _, s := range shapes {
-		n := 1
-		for _, d := range s {
-			n *= d
+// TestTensorShapesMatchSpecCounts checks the tensor list against SPEC.md's counts for the three OpenAI variants.
+func TestTensorShapesMatchSpecCounts(t *testing.T) {
+	b16 := ViTB32Config()
+	b16.Vision.PatchSize = 16
+	l14 := ViTB32Config()
+	l14.ProjectionDim = 768
+	l14.Text.HiddenSize, l14.Text.IntermediateSize, l14.Text.NumAttentionHeads = 768, 3072, 12
+	l14.Vision.HiddenSize, l14.Vision.IntermediateSize, l14.Vision.NumAttentionHeads, l14.Vision.NumHiddenLayers = 1024, 4096, 16, 24
+	l14.Vision.PatchSize = 14
+	for _, tc := range []struct {
+		name            string
+		cfg             Config
+		tensors, params int
+	}{
+		{"clip-vit-base-patch32", ViTB32Config(), 398, 151277313},
+		{"clip-vit-base-patch16", b16, 398, 149620737},
+		{"clip-vit-large-patch14", l14, 590, 427616513},
+	} {
+		if err := tc.cfg.Validate(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
 		}
-		params += n
+		shapes := TensorShapes(tc.cfg)
+		params := 0
+		for _, s := range shapes {
+			n := 1
+			for _, d := range s {
+				n *= d
+			}
+			params += n
+		}
+		if len(shapes) != tc.tensors || params != tc.params {
+			t.Errorf("%s: %d tensors, %d parameters; SPEC says %d and %d", tc.name, len(shapes), params, tc.tensors, tc.params)
+		}
 	}
-	if len(shapes) != 398 || params != 151277313 {
-		t.Errorf("ViT-B/32: %d tensors, %d parameters; want 398 and 151277313", len(shapes), params)
+}
+
+// TestHeterogeneousTowers runs a random model whose towers differ in width, heads, depth and activation, with a
+// 14-pixel patch, through save/load and both towers (shapes must line up everywhere).
+func TestHeterogeneousTowers(t *testing.T) {
+	b := goBackend(t)
+	cfg := TinyConfig(28, 14, 48, 2, 12)
+	cfg.Text.HiddenSize, cfg.Text.IntermediateSize, cfg.Text.NumAttentionHeads, cfg.Text.NumHiddenLayers = 40, 80, 5, 1
+	cfg.Vision.HiddenAct, cfg.Text.HiddenAct = "gelu", "gelu_new"
+	m, err := NewRandom(cfg, 5, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadDir(dir, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pooled, embeds, err := back.ImageFeaturesTensor(make([]float32, 3*3*28*28), 3)
+	if err != nil || len(pooled) != 3*48 || len(embeds) != 3*12 {
+		t.Fatalf("image features: %d, %d values, %v", len(pooled), len(embeds), err)
+	}
+	ids := []int32{49406, 320, 49407, 0, 49406, 1125, 539, 49407}
+	tp, te, err := back.TextFeaturesTensor(ids, 2, 4, PoolPositions(cfg.Text, ids, 2, 4))
+	if err != nil || len(tp) != 2*40 || len(te) != 2*12 {
+		t.Fatalf("text features: %d, %d values, %v", len(tp), len(te), err)
+	}
+	for _, v := range append(embeds, te...) {
+		if math.IsNaN(float64(v)) {
+			t.Fatal("NaN embedding")
+		}
 	}
 }
 
@@ -200,8 +255,7 @@ func TestLoadWeightErrors(t *testing.T) {
 	})
 }
 
-// TestStreamsAgree checks that splitting the batch into streams (with matmuls chained by barriers) gives the same
-// embeddings as one stream.
+// TestStreamsAgree checks that splitting batches into concurrently executed row blocks gives the same embeddings.
 func TestStreamsAgree(t *testing.T) {
 	b := goBackend(t)
 	dir := goldenDirs(t)[0]

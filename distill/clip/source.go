@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // ImageSource is an indexed collection of images to embed.
@@ -121,4 +123,17 @@ func (s *uint8Source) RGB(i int) (*imgproc.RGB, error) {
 		}
 	}
 	return out, nil
+}
+
+// Uint8Tensor returns an ImageSource over a GoMLX uint8 tensor shaped [n, h, w, c] (see [Uint8HWC]).
+func Uint8Tensor(t *tensors.Tensor) (ImageSource, error) {
+	if t.DType() != dtypes.Uint8 || t.Rank() != 4 {
+		return nil, fmt.Errorf("clip: Uint8Tensor wants a uint8 tensor [n, h, w, c], got %s", t.Shape())
+	}
+	data, err := tensors.CopyFlatData[uint8](t)
+	if err != nil {
+		return nil, fmt.Errorf("clip: Uint8Tensor: %w", err)
+	}
+	d := t.Shape().Dimensions
+	return Uint8HWC(data, d[0], d[1], d[2], d[3])
 }
