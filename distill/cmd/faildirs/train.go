@@ -189,6 +189,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	var hidden []int
 	for _, s := range strings.Split(f.hidden, ",") {
+		if f.arch != string(models.MLP) {
+			break
+		}
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
