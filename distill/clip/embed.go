@@ -8,6 +8,7 @@ import (
 	"math"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -255,7 +256,11 @@ func (m *Model) prepareBatches(src ImageSource, todo []int, bs int, opts EmbedOp
 			for k, i := range chunk {
 				if errs[k] != nil {
 					if !opts.SkipBad {
-						b.err = fmt.Errorf("clip: image %d (%s): %w", i, src.Name(i), errs[k])
+						if name := src.Name(i); strings.Contains(errs[k].Error(), name) {
+							b.err = fmt.Errorf("clip: image %d: %w", i, errs[k])
+						} else {
+							b.err = fmt.Errorf("clip: image %d (%s): %w", i, name, errs[k])
+						}
 						break
 					}
 					b.bad = append(b.bad, BadImage{Index: i, Name: src.Name(i), Err: errs[k].Error()})

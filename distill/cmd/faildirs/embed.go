@@ -105,7 +105,11 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "%s: %d images × %d (model %s, backend %s): %d from the cache, %d embedded in %.1fs (%.2f images/s)\n",
 		sum.Out, sum.Images, sum.Dim, sum.Model, sum.Backend, sum.FromCache, sum.Computed, sec, sum.PerSecond)
 	for _, s := range sum.Skipped {
-		fmt.Fprintf(stdout, "skipped %s: %s\n", s.Name, s.Err)
+		if strings.Contains(s.Err, s.Name) {
+			fmt.Fprintf(stdout, "skipped: %s\n", s.Err)
+		} else {
+			fmt.Fprintf(stdout, "skipped %s: %s\n", s.Name, s.Err)
+		}
 	}
 	return nil
 }
