@@ -210,12 +210,17 @@ func solveClasses(b compute.Backend, model *Model, opts Options, val Split, rows
 	t0 := time.Now()
 	D, F, nC := val.D, opts.Folds, len(opts.Cs)
 	G, N, P := len(fitted), maxN, len(opts.Cs)*(opts.Folds+1)
-	pr := &svm.Problems{G: G, N: N, D: D, P: P, X: make([]float32, G*N*D), Y: make([]int8, G*N),
-		Member: make([]bool, G*P*N), C: make([]float64, G*P), Weighting: svm.Balanced}
+	pr, err := svm.NewProblems(b, G, N, D, P)
+	if err != nil {
+		return fmt.Errorf("distill: Fit: %w", err)
+	}
+	defer pr.Release()
+	pr.Weighting = svm.Balanced
 	// Pre-process the validation rows straight into the grouped layout, in parallel.
+	apply := model.Whitening.rowFunc()
 	parallelFor(len(fitted), func(g int) {
 		for j, i := range rows[fitted[g]] {
-			model.Whitening.ApplyRow(pr.X[(g*N+j)*D:(g*N+j+1)*D], val.Row(i))
+			apply(pr.X[(g*N+j)*D:(g*N+j+1)*D], val.Row(i))
 		}
 	})
 	stats.Preprocess += time.Since(t0)

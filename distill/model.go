@@ -132,9 +132,9 @@ func (m *Model) Direction(c int) ([]float32, bool) {
 	return out, true
 }
 
-// decide returns W·pre(x) + B using buf (length Dim) as scratch.
-func decide(info *ClassInfo, wh *Whitening, x, buf []float32) float32 {
-	wh.ApplyRow(buf, x)
+// decide returns W·pre(x) + B using buf (length Dim) as scratch; apply is the whitening's row function.
+func decide(info *ClassInfo, apply func(dst, x []float32), x, buf []float32) float32 {
+	apply(buf, x)
 	s := float64(info.B)
 	for k, v := range buf {
 		s += float64(info.W[k]) * float64(v)
@@ -152,11 +152,12 @@ func (m *Model) DecisionFor(c int, vecs [][]float32) ([]float32, error) {
 	}
 	out := make([]float32, len(vecs))
 	buf := make([]float32, m.Dim())
+	apply := m.Whitening.rowFunc()
 	for i, v := range vecs {
 		if len(v) != m.Dim() {
 			return nil, fmt.Errorf("distill: DecisionFor: vector %d has length %d, want %d", i, len(v), m.Dim())
 		}
-		out[i] = decide(info, m.Whitening, v, buf)
+		out[i] = decide(info, apply, v, buf)
 	}
 	return out, nil
 }
@@ -170,14 +171,15 @@ func (m *Model) Decision(s Split) ([]float32, error) {
 	}
 	n := s.Len()
 	out := make([]float32, n)
-	buf := make([]float32, m.Dim())
-	for i := range n {
+	apply := m.Whitening.rowFunc()
+	parallelFor(n, func(i int) {
 		c := s.Labels[i]
 		if c >= len(m.Info) || !m.Info[c].Status.HasClassifier() {
-			continue
+			return
 		}
-		out[i] = decide(&m.Info[c], m.Whitening, s.Row(i), buf)
-	}
+		buf := make([]float32, m.Dim())
+		out[i] = decide(&m.Info[c], apply, s.Row(i), buf)
+	})
 	return out, nil
 }
 
@@ -207,9 +209,10 @@ func (m *Model) Extremes(s Split, c, k int) (hard, easy []int, err error) {
 	}
 	var items []item
 	buf := make([]float32, m.Dim())
+	apply := m.Whitening.rowFunc()
 	for i, l := range s.Labels {
 		if l == c {
-			items = append(items, item{i, decide(&m.Info[c], m.Whitening, s.Row(i), buf)})
+			items = append(items, item{i, decide(&m.Info[c], apply, s.Row(i), buf)})
 		}
 	}
 	slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.d, b.d) })

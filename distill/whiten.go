@@ -57,24 +57,31 @@ func FitWhitening(s Split) (*Whitening, error) {
 func (w *Whitening) Dim() int { return len(w.Mean) }
 
 // ApplyRow writes the pre-processed version of row x into dst (both of length Dim).
-func (w *Whitening) ApplyRow(dst, x []float32) {
-	var norm float64
-	for k, v := range x {
-		s := w.Std[k]
-		if s == 0 {
-			dst[k] = 0
-			continue
+func (w *Whitening) ApplyRow(dst, x []float32) { w.rowFunc()(dst, x) }
+
+// rowFunc returns a function pre-processing one row, with the inverse standard deviations computed once.
+func (w *Whitening) rowFunc() func(dst, x []float32) {
+	inv := make([]float32, len(w.Std))
+	for k, s := range w.Std {
+		if s != 0 {
+			inv[k] = 1 / s
 		}
-		z := (v - w.Mean[k]) / s
-		dst[k] = z
-		norm += float64(z) * float64(z)
 	}
-	if norm == 0 {
-		return
-	}
-	inv := 1 / math.Sqrt(norm)
-	for k := range dst {
-		dst[k] = float32(float64(dst[k]) * inv)
+	mean := w.Mean
+	return func(dst, x []float32) {
+		var norm float64
+		for k, v := range x {
+			z := (v - mean[k]) * inv[k] // constant features: inv = 0
+			dst[k] = z
+			norm += float64(z) * float64(z)
+		}
+		if norm == 0 {
+			return
+		}
+		s := float32(1 / math.Sqrt(norm))
+		for k := range dst {
+			dst[k] *= s
+		}
 	}
 }
 
@@ -86,7 +93,8 @@ func (w *Whitening) Apply(x []float32) ([]float32, error) {
 	}
 	n := len(x) / d
 	out := make([]float32, len(x))
-	parallelFor(n, func(i int) { w.ApplyRow(out[i*d:(i+1)*d], x[i*d:(i+1)*d]) })
+	apply := w.rowFunc()
+	parallelFor(n, func(i int) { apply(out[i*d:(i+1)*d], x[i*d:(i+1)*d]) })
 	return out, nil
 }
 

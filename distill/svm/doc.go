@@ -25,7 +25,9 @@
 //     offset would add and makes steps much longer (the bias absorbs the offset: b_uncentred = b − w·mean);
 //   - projection onto the box ∩ hyperplane through its one-dimensional multiplier, found by three
 //     Illinois (modified regula falsi) steps started from the previous multiplier inside a guaranteed bracket; the
-//     multiplier times the step length is the bias b of the current iterate;
+//     multiplier times the step length is the bias b of the current iterate. When |Σ y_i a_i| is still above
+//     1e-5 · Σ a_i after these steps the step is not taken, and the next iteration (same point, same step)
+//     continues the root search from the bracket reached, so every accepted iterate is feasible;
 //   - an adaptive step: the curvature of the quadratic along each step is measured at no extra cost (it is a
 //     by-product of the matrix products the next step needs anyway); a step whose curvature exceeds the current
 //     estimate L is rejected and L raised, an accepted step lowers L by 5 %, so steps follow the local curvature

@@ -25,13 +25,33 @@ const compactRatio = 0.5
 
 var debugTiming = os.Getenv("FAILDIRS_SVM_DEBUG") != ""
 
-// master is the host-side copy of every problem's solver state, indexed like Problems.
+// master is the host-side copy of every problem's solver state, indexed like Problems: one slice per state
+// tensor (see stateFields), G×P×N for vectors and G×P for scalars.
 type master struct {
-	G, P, N                    int
-	vec                        [4][]float32 // α, Qα, β, Qβ: G×P×N
-	t, l, b, gap, primal, dual []float32    // G×P
-	active                     []bool
-	iters                      []int32
+	G, P, N int
+	f       [numStateTensors][]float32
+	bools   [numStateTensors][]bool
+	ints    [numStateTensors][]int32
+}
+
+func newMaster(G, P, N int) *master {
+	m := &master{G: G, P: P, N: N}
+	for i, fd := range stateFields {
+		switch fd.kind {
+		case kindVec:
+			m.f[i] = make([]float32, G*P*N)
+		case kindFloat:
+			m.f[i] = make([]float32, G*P)
+			for j := range m.f[i] {
+				m.f[i][j] = fd.fill
+			}
+		case kindBool:
+			m.bools[i] = make([]bool, G*P)
+		case kindInt:
+			m.ints[i] = make([]int32, G*P)
+		}
+	}
+	return m
 }
 
 // inputs are the host-side arrays the batches are cut from.
@@ -47,6 +67,8 @@ type inputs struct {
 	u                []float32 // [G,P,N]
 	uPos, uNeg, uMax []float32 // [G,P]; uMax holds 1 + max u
 	fullGram         *tensors.Tensor
+	xTensor          *tensors.Tensor // the rows already on the device (Problems made by NewProblems)
+	xBackend         compute.Backend
 }
 
 // batch is a rectangular selection of problems: batch group j is original group groups[j], and slot (j, k)
@@ -99,7 +121,7 @@ func selectActive(m *master, form Form) (groups []int, probs [][]int) {
 	for g := range m.G {
 		var ps []int
 		for p := range m.P {
-			if m.active[g*m.P+p] {
+			if m.bools[stActive][g*m.P+p] {
 				ps = append(ps, p)
 			}
 		}
@@ -180,18 +202,6 @@ func buildBatch(b compute.Backend, in *inputs, m *master, groups []int, probs []
 	uPos := make([]float32, G2*P2)
 	uNeg := make([]float32, G2*P2)
 	uMax := make([]float32, G2*P2)
-	var vec [4][]float32
-	for i := range vec {
-		vec[i] = make([]float32, G2*P2*N)
-	}
-	t := make([]float32, G2*P2)
-	l := make([]float32, G2*P2)
-	bias := make([]float32, G2*P2)
-	gap := make([]float32, G2*P2)
-	primal := make([]float32, G2*P2)
-	dual := make([]float32, G2*P2)
-	active := make([]bool, G2*P2)
-	iters := make([]int32, G2*P2)
 	for j, g := range groups {
 		copy(y[j*N:(j+1)*N], in.y[g*N:(g+1)*N])
 		copy(absY[j*N:(j+1)*N], in.absY[g*N:(g+1)*N])
@@ -200,17 +210,11 @@ func buildBatch(b compute.Backend, in *inputs, m *master, groups []int, probs []
 			copy(yFull[s*N:(s+1)*N], in.y[g*N:(g+1)*N])
 			src := bt.slots[s]
 			if src < 0 {
-				t[s], l[s], uMax[s] = 1, 1, 1
+				uMax[s] = 1
 				continue
 			}
 			copy(u[s*N:(s+1)*N], in.u[src*N:(src+1)*N])
-			for i := range vec {
-				copy(vec[i][s*N:(s+1)*N], m.vec[i][src*N:(src+1)*N])
-			}
 			uPos[s], uNeg[s], uMax[s] = in.uPos[src], in.uNeg[src], in.uMax[src]
-			t[s], l[s], bias[s] = m.t[src], m.l[src], m.b[src]
-			gap[s], primal[s], dual[s] = m.gap[src], m.primal[src], m.dual[src]
-			active[s], iters[s] = m.active[src], m.iters[src]
 		}
 	}
 	dims3 := []int{G2, P2, N}
@@ -223,54 +227,88 @@ func buildBatch(b compute.Backend, in *inputs, m *master, groups []int, probs []
 		newTensor(b, uNeg, G2, P2),
 		newTensor(b, uMax, G2, P2),
 	}
-	bt.state = []*tensors.Tensor{
-		newTensor(b, vec[0], dims3...),
-		newTensor(b, vec[1], dims3...),
-		newTensor(b, vec[2], dims3...),
-		newTensor(b, vec[3], dims3...),
-		newTensor(b, t, G2, P2),
-		newTensor(b, l, G2, P2),
-		newTensor(b, bias, G2, P2),
-		newTensor(b, active, G2, P2),
-		newTensor(b, iters, G2, P2),
-		newTensor(b, gap, G2, P2),
-		newTensor(b, primal, G2, P2),
-		newTensor(b, dual, G2, P2),
+	bt.state = make([]*tensors.Tensor, numStateTensors)
+	for i, fd := range stateFields {
+		switch fd.kind {
+		case kindVec:
+			v := make([]float32, G2*P2*N)
+			for s, src := range bt.slots {
+				if src >= 0 {
+					copy(v[s*N:(s+1)*N], m.f[i][src*N:(src+1)*N])
+				}
+			}
+			bt.state[i] = newTensor(b, v, dims3...)
+		case kindFloat:
+			v := make([]float32, G2*P2)
+			for s, src := range bt.slots {
+				v[s] = fd.fill
+				if src >= 0 {
+					v[s] = m.f[i][src]
+				}
+			}
+			bt.state[i] = newTensor(b, v, G2, P2)
+		case kindBool:
+			v := make([]bool, G2*P2)
+			for s, src := range bt.slots {
+				if src >= 0 {
+					v[s] = m.bools[i][src]
+				}
+			}
+			bt.state[i] = newTensor(b, v, G2, P2)
+		case kindInt:
+			v := make([]int32, G2*P2)
+			for s, src := range bt.slots {
+				if src >= 0 {
+					v[s] = m.ints[i][src]
+				}
+			}
+			bt.state[i] = newTensor(b, v, G2, P2)
+		}
 	}
 	return bt, nil
 }
 
 // writeBack copies the batch's state into the master copy.
 func writeBack(m *master, bt *batch) error {
-	var vec [4][]float32
-	var err error
-	for i := range vec {
-		if vec[i], err = tensors.CopyFlatData[float32](bt.state[i]); err != nil {
-			return err
-		}
-	}
-	f32 := func(i int) []float32 {
-		v, e := tensors.CopyFlatData[float32](bt.state[i])
-		err = errors.Join(err, e)
-		return v
-	}
-	t, l, bias, gap, primal, dual := f32(stT), f32(stL), f32(stB), f32(stGap), f32(stPrimal), f32(stDual)
-	active, e1 := tensors.CopyFlatData[bool](bt.state[stActive])
-	iters, e2 := tensors.CopyFlatData[int32](bt.state[stIters])
-	if err = errors.Join(err, e1, e2); err != nil {
-		return err
-	}
 	N := m.N
-	for s, src := range bt.slots {
-		if src < 0 {
-			continue
+	for i, fd := range stateFields {
+		var err error
+		switch fd.kind {
+		case kindVec, kindFloat:
+			var v []float32
+			if v, err = tensors.CopyFlatData[float32](bt.state[i]); err != nil {
+				return err
+			}
+			w := 1
+			if fd.kind == kindVec {
+				w = N
+			}
+			for s, src := range bt.slots {
+				if src >= 0 {
+					copy(m.f[i][src*w:(src+1)*w], v[s*w:(s+1)*w])
+				}
+			}
+		case kindBool:
+			var v []bool
+			if v, err = tensors.CopyFlatData[bool](bt.state[i]); err != nil {
+				return err
+			}
+			for s, src := range bt.slots {
+				if src >= 0 {
+					m.bools[i][src] = v[s]
+				}
+			}
+		case kindInt:
+			var v []int32
+			if v, err = tensors.CopyFlatData[int32](bt.state[i]); err != nil {
+				return err
+			}
+			for s, src := range bt.slots {
+				if src >= 0 {
+					m.ints[i][src] = v[s]
+				}
+			}
 		}
-		for i := range vec {
-			copy(m.vec[i][src*N:(src+1)*N], vec[i][s*N:(s+1)*N])
-		}
-		m.t[src], m.l[src], m.b[src] = t[s], l[s], bias[s]
-		m.gap[src], m.primal[src], m.dual[src] = gap[s], primal[s], dual[s]
-		m.active[src], m.iters[src] = active[s], iters[s]
 	}
 	return nil
 }
@@ -279,6 +317,7 @@ func writeBack(m *master, bt *batch) error {
 func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, member []bool, active0 []bool,
 	total int) error {
 	G, P, N, D := in.G, in.P, in.N, in.D
+	xShared := in.xTensor != nil && in.xBackend == b
 
 	// The group data shared by every batch that keeps all groups: X̃ and X̃ᵀ (feature form) or the Gram matrices.
 	transposeExec, err := graph.NewExec(b, transposeGraph)
@@ -291,7 +330,11 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 	var xRaw *tensors.Tensor // kernel form: the raw rows, for the final weights
 	var full [2]*tensors.Tensor
 	if in.form == FormKernel {
-		xRaw = newTensor(b, in.x, G, N, D)
+		if xShared {
+			xRaw = in.xTensor
+		} else {
+			xRaw = newTensor(b, in.x, G, N, D)
+		}
 		gram, err := graph.ExecOnce(b, gramGraph, xRaw, yFull, center)
 		if err != nil {
 			return fmt.Errorf("svm: computing Gram matrices [%d,%d,%d]: %w", G, N, N, err)
@@ -308,20 +351,17 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 	}
 	defer func() {
 		for _, t := range []*tensors.Tensor{yFull, center, xRaw, full[0], full[1]} {
-			_ = t.FinalizeAll()
+			if !(xShared && t == in.xTensor) {
+				_ = t.FinalizeAll()
+			}
 		}
 	}()
 	in.fullGram = full[0]
 	rowsq := in.rowsq
 
-	m := &master{G: G, P: P, N: N, t: make([]float32, G*P), l: make([]float32, G*P),
-		b: make([]float32, G*P), gap: make([]float32, G*P), primal: make([]float32, G*P), dual: make([]float32, G*P),
-		active: append([]bool(nil), active0...), iters: make([]int32, G*P)}
-	for i := range m.vec {
-		m.vec[i] = make([]float32, G*P*N)
-	}
+	m := newMaster(G, P, N)
+	copy(m.bools[stActive], active0)
 	for gp := range G * P {
-		m.t[gp] = 1
 		// Initial curvature estimate: the mean diagonal of Q over the members; rejected steps correct it.
 		var sq float64
 		var n int
@@ -332,9 +372,8 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 				n++
 			}
 		}
-		m.l[gp] = 1
 		if n > 0 {
-			m.l[gp] = float32(max(sq/float64(n), 1e-12))
+			m.f[stL][gp] = float32(max(sq/float64(n), 1e-12))
 		}
 	}
 
@@ -438,14 +477,14 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 		g := gp / P
 		for i := range N {
 			if y := in.y[g*N+i]; y != 0 {
-				res.Decision[gp*N+i] = y*m.vec[1][gp*N+i] + m.b[gp]
+				res.Decision[gp*N+i] = y*m.f[stQAlpha][gp*N+i] + m.f[stB][gp]
 			}
 		}
-		res.Primal[gp] = float64(m.primal[gp])
-		res.Dual[gp] = float64(m.dual[gp])
-		res.Gap[gp] = float64(m.gap[gp])
-		res.Iterations[gp] = int(m.iters[gp])
-		if m.active[gp] {
+		res.Primal[gp] = float64(m.f[stPrimal][gp])
+		res.Dual[gp] = float64(m.f[stDual][gp])
+		res.Gap[gp] = float64(m.f[stGap][gp])
+		res.Iterations[gp] = int(m.ints[stIters][gp])
+		if m.bools[stActive][gp] {
 			res.Status[gp] = NotConverged
 		} else {
 			res.Status[gp] = Converged
@@ -466,8 +505,8 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 	biasSel := make([]float32, G*S)
 	for g := range G {
 		for k, p := range sel {
-			copy(alphaSel[(g*S+k)*N:(g*S+k+1)*N], m.vec[0][(g*P+p)*N:(g*P+p+1)*N])
-			biasSel[g*S+k] = m.b[g*P+p]
+			copy(alphaSel[(g*S+k)*N:(g*S+k+1)*N], m.f[stAlpha][(g*P+p)*N:(g*P+p+1)*N])
+			biasSel[g*S+k] = m.f[stB][g*P+p]
 		}
 	}
 	weightsIn := []*tensors.Tensor{newTensor(b, alphaSel, G, S, N), newTensor(b, biasSel, G, S)}

@@ -31,18 +31,34 @@ func constsFromNodes(in []*graph.Node, form Form) *consts {
 }
 
 // state is the solver state carried between iterations; the order of nodes() is the order of the graph's state
-// inputs and outputs.
+// inputs and outputs, and of stateFields.
 type state struct {
 	alpha, qalpha, beta, qbeta *graph.Node // α, Qα, β (the extrapolated point), Qβ: [G,P,N]
 	t, l, b                    *graph.Node // momentum parameter, curvature estimate, bias (centred rows): [G,P]
-	active                     *graph.Node // [G,P] bool: not yet converged
-	iters                      *graph.Node // [G,P] int32: iterations run while active
 	gap, primal, dual          *graph.Node // last checked values [G,P]
+	lo, hi, hlo, hhi, lam      *graph.Node // projection bracket and multiplier carried over a failed projection [G,P]
+	active                     *graph.Node // [G,P] bool: not yet converged
+	cont                       *graph.Node // [G,P] bool: the last projection did not converge; continue it
+	iters                      *graph.Node // [G,P] int32: iterations run while active
 }
 
-const numStateTensors = 12
+// stateKind is the type and shape of a state tensor.
+type stateKind int
 
-// State tensor positions.
+const (
+	kindVec   stateKind = iota // float32 [G,P,N]
+	kindFloat                  // float32 [G,P]
+	kindBool                   // bool [G,P]
+	kindInt                    // int32 [G,P]
+)
+
+// stateField describes one state tensor: its kind and its value for an unused batch slot.
+type stateField struct {
+	kind stateKind
+	fill float32
+}
+
+// State tensor positions (the order of stateFields and state.nodes()).
 const (
 	stAlpha = iota
 	stQAlpha
@@ -51,20 +67,36 @@ const (
 	stT
 	stL
 	stB
-	stActive
-	stIters
 	stGap
 	stPrimal
 	stDual
+	stLo
+	stHi
+	stHLo
+	stHHi
+	stLam
+	stActive
+	stCont
+	stIters
+	numStateTensors
 )
 
+var stateFields = [numStateTensors]stateField{
+	stAlpha: {kindVec, 0}, stQAlpha: {kindVec, 0}, stBeta: {kindVec, 0}, stQBeta: {kindVec, 0},
+	stT: {kindFloat, 1}, stL: {kindFloat, 1}, stB: {kindFloat, 0}, stGap: {kindFloat, 0}, stPrimal: {kindFloat, 0},
+	stDual: {kindFloat, 0}, stLo: {kindFloat, 0}, stHi: {kindFloat, 0}, stHLo: {kindFloat, 0}, stHHi: {kindFloat, 0},
+	stLam: {kindFloat, 0}, stActive: {kindBool, 0}, stCont: {kindBool, 0}, stIters: {kindInt, 0},
+}
+
 func (s *state) nodes() []*graph.Node {
-	return []*graph.Node{s.alpha, s.qalpha, s.beta, s.qbeta, s.t, s.l, s.b, s.active, s.iters, s.gap, s.primal, s.dual}
+	return []*graph.Node{s.alpha, s.qalpha, s.beta, s.qbeta, s.t, s.l, s.b, s.gap, s.primal, s.dual, s.lo, s.hi,
+		s.hlo, s.hhi, s.lam, s.active, s.cont, s.iters}
 }
 
 func stateFromNodes(n []*graph.Node) *state {
 	return &state{alpha: n[stAlpha], qalpha: n[stQAlpha], beta: n[stBeta], qbeta: n[stQBeta], t: n[stT], l: n[stL],
-		b: n[stB], active: n[stActive], iters: n[stIters], gap: n[stGap], primal: n[stPrimal], dual: n[stDual]}
+		b: n[stB], gap: n[stGap], primal: n[stPrimal], dual: n[stDual], lo: n[stLo], hi: n[stHi], hlo: n[stHLo],
+		hhi: n[stHHi], lam: n[stLam], active: n[stActive], cont: n[stCont], iters: n[stIters]}
 }
 
 // qmul returns Q·v for v [G,P,N].
@@ -103,9 +135,13 @@ func (c *consts) iterate(s *state) *state {
 	// h(−M) = Σ_{y>0} u to h(M) = −Σ_{y<0} u for M = max|v| + max u + 1. Illinois steps from the previous
 	// multiplier b/L keep a bracket [lo, hi] with h(lo) ≥ 0 ≥ h(hi).
 	m := graph.Add(graph.ReduceMax(graph.Abs(v), -1), c.uMaxP1)
-	lo, hi := graph.Neg(m), m
-	hlo, hhi := c.uPos, graph.Neg(c.uNeg)
-	lam := graph.Clamp(lo, graph.Mul(s.b, invL), hi)
+	// A projection that did not converge in the previous iteration (whose state, hence v, did not change)
+	// continues from its bracket and multiplier.
+	lo := graph.Where(s.cont, s.lo, graph.Neg(m))
+	hi := graph.Where(s.cont, s.hi, m)
+	hlo := graph.Where(s.cont, s.hlo, c.uPos)
+	hhi := graph.Where(s.cont, s.hhi, graph.Neg(c.uNeg))
+	lam := graph.Where(s.cont, s.lam, graph.Clamp(lo, graph.Mul(s.b, invL), hi))
 	project := func(lam *graph.Node) *graph.Node {
 		return graph.Clamp(zero, graph.Sub(v, graph.Mul(c.yFull, spread(lam, dims))), c.u)
 	}
@@ -130,6 +166,11 @@ func (c *consts) iterate(s *state) *state {
 		lam = graph.Where(keep, lam, secant)
 	}
 	aNew := project(lam)
+	// The projection converged when Σ y a is negligible; otherwise the step is not taken and the next iteration
+	// continues the root search.
+	resid := graph.Abs(graph.Einsum("gpn,gn->gp", aNew, c.y))
+	mass := graph.Einsum("gpn,gn->gp", aNew, c.absY)
+	projOK := graph.LessOrEqual(resid, graph.Add(graph.MulScalar(mass, projectionTol), graph.MulScalar(c.uMaxP1, 1e-7)))
 	qNew := c.qmul(aNew)
 
 	// Curvature of the quadratic along the step d = aNew − β: dᵀQd / dᵀd, with Qd = qNew − qβ.
@@ -138,8 +179,9 @@ func (c *consts) iterate(s *state) *state {
 	den := graph.Einsum("gpn,gpn->gp", d, d)
 	curv := graph.Div(num, graph.Max(den, tiny))
 	ok := graph.LogicalOr(graph.LessOrEqual(curv, graph.MulScalar(s.l, 1+curvatureSlack)), graph.LessOrEqual(den, zero))
-	accept := graph.LogicalAnd(ok, s.active)
-	reject := graph.LogicalAnd(graph.LogicalNot(ok), s.active)
+	accept := graph.LogicalAnd(graph.LogicalAnd(ok, projOK), s.active)
+	reject := graph.LogicalAnd(graph.LogicalAnd(graph.LogicalNot(ok), projOK), s.active)
+	cont := graph.LogicalAnd(graph.LogicalNot(projOK), s.active)
 
 	// Momentum with gradient-based restart: restart when ∇f(β)·(aNew − α) > 0.
 	delta := graph.Sub(aNew, s.alpha)
@@ -162,9 +204,11 @@ func (c *consts) iterate(s *state) *state {
 		t:      graph.Where(accept, tNew, s.t),
 		l:      lNew,
 		b:      graph.Where(accept, graph.Mul(lam, s.l), s.b),
-		active: s.active,
-		iters:  graph.Add(s.iters, graph.ConvertDType(s.active, dtypes.Int32)),
 		gap:    s.gap, primal: s.primal, dual: s.dual,
+		lo: lo, hi: hi, hlo: hlo, hhi: hhi, lam: lam,
+		active: s.active,
+		cont:   cont,
+		iters:  graph.Add(s.iters, graph.ConvertDType(s.active, dtypes.Int32)),
 	}
 }
 

@@ -3,6 +3,11 @@ package svm
 import (
 	"fmt"
 	"math"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // Weighting selects the per-row weights s_i of the hinge loss.
@@ -44,6 +49,39 @@ type Problems struct {
 	C []float64
 	// Weighting of the rows (default Balanced).
 	Weighting Weighting
+
+	// xTensor, when set by NewProblems, holds X on the device (sharing its memory on backends with shared
+	// buffers), so Solve does not copy it.
+	xTensor  *tensors.Tensor
+	xBackend compute.Backend
+}
+
+// NewProblems allocates Problems of the given sizes. On backends whose buffers are shared with the host (the Go
+// backend) X is allocated in device memory, so filling it in place and calling [Solve] with the same backend
+// avoids copying it; elsewhere it behaves like a plain allocation. Call [Problems.Release] when done.
+func NewProblems(b compute.Backend, G, N, D, P int) (*Problems, error) {
+	if G <= 0 || N <= 0 || D <= 0 || P <= 0 {
+		return nil, fmt.Errorf("svm: G=%d, N=%d, D=%d and P=%d must all be positive", G, N, D, P)
+	}
+	pr := &Problems{G: G, N: N, D: D, P: P, Y: make([]int8, G*N), Member: make([]bool, G*P*N), C: make([]float64, G*P)}
+	if b != nil && b.HasSharedBuffers() {
+		t, err := tensors.FromShapeForBackend(b, 0, shapes.Make(dtypes.Float32, G, N, D))
+		if err == nil {
+			tensors.MustMutableFlatData[float32](t, func(flat []float32) { pr.X = flat })
+			pr.xTensor, pr.xBackend = t, b
+			return pr, nil
+		}
+	}
+	pr.X = make([]float32, G*N*D)
+	return pr, nil
+}
+
+// Release frees the device memory of Problems made by [NewProblems] (X must not be used afterwards).
+func (pr *Problems) Release() {
+	if pr.xTensor != nil {
+		_ = pr.xTensor.FinalizeAll()
+		pr.xTensor, pr.X = nil, nil
+	}
 }
 
 // Validate checks sizes and values and returns an error naming the first offending entry.

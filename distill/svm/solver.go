@@ -46,6 +46,8 @@ const (
 	stepGrow = 2.0
 	// curvatureSlack tolerates float32 rounding in the curvature test.
 	curvatureSlack = 1e-4
+	// projectionTol: a projection has converged when |Σ y_i a_i| ≤ projectionTol · Σ a_i.
+	projectionTol = 1e-5
 )
 
 // Options configures [Solve]. The zero value of a field means its default.
@@ -187,7 +189,7 @@ func Solve(b compute.Backend, pr *Problems, opts Options) (*Result, error) {
 		W: make([]float32, G*P*D), B: make([]float32, G*P), Decision: make([]float32, G*P*N),
 		Status: make([]Status, G*P), Gap: make([]float64, G*P), Primal: make([]float64, G*P),
 		Dual: make([]float64, G*P), Iterations: make([]int, G*P)}
-	in := &inputs{G: G, P: P, N: N, D: D, form: form, x: pr.X, y: yf, absY: absY, u: u,
+	in := &inputs{G: G, P: P, N: N, D: D, form: form, x: pr.X, xTensor: pr.xTensor, xBackend: pr.xBackend, y: yf, absY: absY, u: u,
 		uPos: make([]float32, G*P), uNeg: make([]float32, G*P), uMax: make([]float32, G*P)}
 	active0 := make([]bool, G*P)
 	total := 0
