@@ -3,12 +3,10 @@ package clip
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -257,22 +255,21 @@ func (m *Model) Fingerprint() (string, error) {
 	cfg, _ := json.Marshal(m.Config)
 	h.Write(cfg)
 	fmt.Fprintf(h, "\n%s\n", m.Preprocess)
-	ts, err := WeightTensors(m.Store, m.Config)
-	if err != nil {
-		return "", err
-	}
-	buf := make([]byte, 0, 1<<16)
-	for _, t := range ts {
-		fmt.Fprintf(h, "%s%v", t.Name, t.Shape)
-		for _, v := range t.Data {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-			if len(buf) == cap(buf) {
-				h.Write(buf)
-				buf = buf[:0]
-			}
+	shapes := TensorShapes(m.Config)
+	for _, name := range sortedNames(shapes) {
+		v := m.Store.GetVariable(VariablePath(name))
+		if v == nil {
+			return "", fmt.Errorf("clip: variable %s (tensor %q) is not in the store", VariablePath(name), name)
 		}
-		h.Write(buf)
-		buf = buf[:0]
+		t, err := v.Value()
+		if err != nil {
+			return "", fmt.Errorf("clip: reading %q: %w", name, err)
+		}
+		fmt.Fprintf(h, "%s%v", name, shapes[name])
+		// Raw host bytes: little-endian float32 on the platforms GoMLX supports.
+		if err := t.ConstBytes(func(b []byte) { h.Write(b) }); err != nil {
+			return "", fmt.Errorf("clip: reading %q: %w", name, err)
+		}
 	}
 	m.fingerprint = hex.EncodeToString(h.Sum(nil))
 	return m.fingerprint, nil

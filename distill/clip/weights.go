@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/faildirs/faildirs/distill/clip/safetensors"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -90,25 +92,27 @@ func LoadWeights(store *model.Store, cfg Config, st *safetensors.File) error {
 		if !sameDims(info.Shape, want[name]) {
 			return fmt.Errorf("clip weights: tensor %q has shape %v in %s, config.json implies %v", name, info.Shape, info.File, want[name])
 		}
-		data, dims, err := st.Float32(name)
-		if err != nil {
-			return fmt.Errorf("clip weights: %w", err)
+		var readErr error
+		t := newTensor(info.Shape, func(flat []float32) { readErr = st.ReadFloat32Into(name, flat) })
+		if readErr != nil {
+			return fmt.Errorf("clip weights: %w", readErr)
 		}
-		if err := setVariable(store, name, data, dims); err != nil {
+		if err := setVariableTensor(store, name, t); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// setVariable creates or replaces the store variable of an HF tensor.
-func setVariable(store *model.Store, name string, data []float32, dims []int) error {
-	var t *tensors.Tensor
-	if len(dims) == 0 {
-		t = tensors.FromScalar(data[0])
-	} else {
-		t = tensors.FromFlatDataAndDimensions(data, dims...)
-	}
+// newTensor allocates a float32 tensor of the given dimensions and lets fill write its values in place.
+func newTensor(dims []int, fill func(flat []float32)) *tensors.Tensor {
+	t := tensors.FromShape(shapes.Make(dtypes.Float32, dims...))
+	_ = tensors.MutableFlatData(t, fill)
+	return t
+}
+
+// setVariableTensor creates or replaces the store variable of an HF tensor.
+func setVariableTensor(store *model.Store, name string, t *tensors.Tensor) error {
 	path := VariablePath(name)
 	if v := store.GetVariable(path); v != nil {
 		if err := v.SetValue(t); err != nil {
@@ -131,26 +135,22 @@ func RandomWeights(store *model.Store, cfg Config, seed uint64) error {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	shapes := TensorShapes(cfg)
 	for _, name := range sortedNames(shapes) {
-		dims := shapes[name]
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		data := make([]float32, n)
 		std, fill := initFor(cfg, name)
-		switch {
-		case name == "logit_scale":
-			data[0] = float32(cfg.LogitScaleInitValue)
-		case fill != 0:
-			for i := range data {
-				data[i] = fill
+		t := newTensor(shapes[name], func(data []float32) {
+			switch {
+			case name == "logit_scale":
+				data[0] = float32(cfg.LogitScaleInitValue)
+			case fill != 0:
+				for i := range data {
+					data[i] = fill
+				}
+			case std > 0:
+				for i := range data {
+					data[i] = float32(rng.NormFloat64() * std)
+				}
 			}
-		case std > 0:
-			for i := range data {
-				data[i] = float32(rng.NormFloat64() * std)
-			}
-		}
-		if err := setVariable(store, name, data, dims); err != nil {
+		})
+		if err := setVariableTensor(store, name, t); err != nil {
 			return err
 		}
 	}

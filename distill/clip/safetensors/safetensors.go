@@ -258,33 +258,48 @@ func (st *File) Float32(name string) ([]float32, []int, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("safetensors: tensor %q not found", name)
 	}
-	raw, err := st.Raw(name)
-	if err != nil {
+	out := make([]float32, info.NumElements())
+	if err := st.ReadFloat32Into(name, out); err != nil {
 		return nil, nil, err
 	}
-	n := info.NumElements()
-	out := make([]float32, n)
+	return out, info.Shape, nil
+}
+
+// ReadFloat32Into reads a floating-point tensor into dst (len = its number of elements), converting F16, BF16
+// and F64 to float32.
+func (st *File) ReadFloat32Into(name string, dst []float32) error {
+	info, ok := st.infos[name]
+	if !ok {
+		return fmt.Errorf("safetensors: tensor %q not found", name)
+	}
+	if n := info.NumElements(); len(dst) != n {
+		return fmt.Errorf("safetensors: %s: tensor %q has %d elements, destination %d", info.File, name, n, len(dst))
+	}
+	raw, err := st.Raw(name)
+	if err != nil {
+		return err
+	}
 	switch info.DType {
 	case "F32":
-		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
 	case "F64":
-		for i := range out {
-			out[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:])))
+		for i := range dst {
+			dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:])))
 		}
 	case "BF16":
-		for i := range out {
-			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(raw[2*i:])) << 16)
+		for i := range dst {
+			dst[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(raw[2*i:])) << 16)
 		}
 	case "F16":
-		for i := range out {
-			out[i] = halfToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
+		for i := range dst {
+			dst[i] = halfToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 	default:
-		return nil, nil, fmt.Errorf("safetensors: %s: tensor %q has dtype %s, not a float type", info.File, name, info.DType)
+		return fmt.Errorf("safetensors: %s: tensor %q has dtype %s, not a float type", info.File, name, info.DType)
 	}
-	return out, info.Shape, nil
+	return nil
 }
 
 // halfToFloat32 converts an IEEE 754 binary16 value to float32.

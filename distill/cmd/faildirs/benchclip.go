@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,7 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	streams := fs.Int("streams", 0, "sub-batches per graph (0: the model's default)")
 	torch := fs.String("torch", "", "path of bench/clip_torch.py: also run it (with /usr/bin/python3) in this run and report the ratios")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: faildirs bench-clip [-batch N] [-model ID|DIR] [-runs R] [-torch clip_torch.py] [-json]")
 		fmt.Fprintln(stderr, "Times CLIP's image and text towers (images/s, texts/s, achieved GFLOP/s) on the chosen backend.")
@@ -91,6 +93,17 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !*asJSON {
 		fmt.Fprintf(stdout, "model:    %s (loaded in %.1fs)\nbackend:  %s\n", rep.Model, rep.LoadS, info)
 		fmt.Fprintf(stdout, "batch %d, %d timed runs each, %d CPUs, %d stream(s)\n", *batch, *runs, rep.NumCPU, rep.Streams)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench-clip: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench-clip: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if rep.Images, err = m.BenchImages(*batch, *runs); err != nil {
 		return err
