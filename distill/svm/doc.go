@@ -35,7 +35,14 @@
 //   - gradient-based adaptive restart of the momentum (O'Donoghue and Candès).
 //
 // All problems advance in lock step; a problem whose certificate is reached is frozen (its state stops changing),
-// so the result of every problem is its first iterate that met the tolerance.
+// so the result of every problem is its first iterate that met the tolerance. The host runs the compiled solver
+// in calls of [Options.ItersPerCall] iterations; between calls it repacks the problems still active into a
+// smaller batch (fewer problems per group, and fewer groups when most are done), so converged problems stop costing
+// anything: on the failure-direction workloads a handful of large-C problems run for most of the iterations.
+//
+// The returned decision values and certificates are those of the final iterate; the weights W and raw-row biases
+// B are formed from it at the end, for the problems listed in [Options.WeightsFor] (all by default; the recipe
+// needs only the refits).
 //
 // # Optimality certificate and tolerance
 //
@@ -43,9 +50,11 @@
 // point's w = Σ α_i y_i x_i and bias b, and the dual objective D(α) = Σα − ½‖w‖², corrected for any residual
 // of the equality constraint by −|b|·|Σ α_i y_i|. By weak duality P(w, b) − P* ≤ P(w, b) − D. A problem is
 // converged when the relative duality gap (P − D) / max(|P|, 1e-30) is at most [Options.Tol] (default 1e-3:
-// both the objective value and the returned (w, b) are then certified to within 0.1 % of the optimal objective; on
-// the benchmark data this gives test decision values whose Spearman correlation with a 1e-7 solution is above
-// 0.9998). Arithmetic is float32, so tolerances below about 1e-5 are not meaningful for large problems.
+// the objective of the returned solution is then within 0.1 % of the optimum, and by strong convexity in w,
+// ½‖w − w*‖² ≤ P(w, b) − P*; on the benchmark data 1e-3 gives test decision values whose Spearman correlation
+// with a 1e-7 solution is above 0.9998). Arithmetic is float32: the certificate itself carries rounding of about
+// 1e-6 to 1e-5 of the objective (more with very large C), so tolerances below about 1e-5 are not meaningful.
+// The tests check the certificate against an exhaustive KKT solution of small problems and a float64 SMO solver.
 //
 // When the optimal bias is not unique (typically at tiny C, where every α_i sits at its upper bound and every row
 // is inside the margin), the returned b is the one whose primal value was certified: any b of the optimal interval
@@ -62,10 +71,14 @@
 // FAILDIRS_SVM_DEBUG=1 in the environment prints, per executable call, the batch shape and its wall time, and the
 // time of each repacking, to stderr.
 //
-// # Backends
+// # Backends and memory
 //
-// The computation is plain GoMLX (DotGeneral, element-wise ops and reductions), so it runs on any backend; obtain
-// one from package github.com/faildirs/faildirs/distill/backend. On the pure Go backend matrix products use SIMD
+// [NewProblems] allocates the rows in device memory on backends that share it with the host (the Go backend), so
+// filling them in place costs no extra copy.
+//
+// The computation is plain GoMLX (DotGeneral, element-wise ops, reductions), so it should run on any backend; it
+// is tested on the pure Go backend (an XLA PJRT plugin was not available where it was written). Obtain a backend
+// from package github.com/faildirs/faildirs/distill/backend. On the pure Go backend matrix products use SIMD
 // kernels (build with GOEXPERIMENT=simd) but element-wise operations are scalar, so the solver keeps the
 // element-wise work per iteration small.
 package svm
