@@ -1,0 +1,151 @@
+package tinyclip
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/faildirs/faildirs/distill/clip"
+	"github.com/faildirs/faildirs/distill/data"
+)
+
+// RecordFile is the name of the training record written beside the model files.
+const RecordFile = "tinyclip.json"
+
+// CacheRoot returns the folder holding cached tiny CLIPs: dir when not empty, else os.UserCacheDir()/faildirs.
+func CacheRoot(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("tinyclip: no user cache dir (set Options.CacheDir): %w", err)
+	}
+	return filepath.Join(base, "faildirs"), nil
+}
+
+// Dir returns the cache folder of opts' recipe: <CacheRoot>/tinyclip-<fingerprint>.
+func Dir(opts Options) (string, error) {
+	root, err := CacheRoot(opts.CacheDir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "tinyclip-"+opts.Recipe().Fingerprint()), nil
+}
+
+// Complete reports whether dir holds a saved tiny CLIP: the model files and the record (Save fills a temporary
+// folder and renames it, so a folder that exists is complete unless someone else wrote it).
+func Complete(dir string) bool {
+	for _, f := range []string{"config.json", "model.safetensors", "vocab.json", "merges.txt", RecordFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// ReadRecord reads the training record of a saved tiny CLIP.
+func ReadRecord(dir string) (*Record, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, RecordFile))
+	if err != nil {
+		return nil, fmt.Errorf("tinyclip: %w", err)
+	}
+	var r Record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("tinyclip: parsing %s: %w", filepath.Join(dir, RecordFile), err)
+	}
+	return &r, nil
+}
+
+// Save writes m in HF layout (config.json, model.safetensors, preprocessor_config.json, vocab.json, merges.txt,
+// tokenizer configs) plus the record (tinyclip.json) into dir, atomically: everything goes into a temporary
+// sibling folder that is renamed to dir at the end. When dir already exists it is replaced only if replace is
+// true (the old folder is moved aside first and removed after the rename); otherwise Save fails.
+func Save(m *clip.Model, rec *Record, dir string, replace bool) error {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("tinyclip: %w", err)
+	}
+	if _, err := os.Stat(dir); err == nil && !replace {
+		return fmt.Errorf("tinyclip: %s already exists", dir)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("tinyclip: %w", err)
+	}
+	defer os.RemoveAll(tmp) // no-op after a successful rename
+	if err := m.Save(tmp); err != nil {
+		return fmt.Errorf("tinyclip: saving into %s: %w", tmp, err)
+	}
+	if rec != nil {
+		raw, err := json.MarshalIndent(rec, "", "  ")
+		if err != nil {
+			return fmt.Errorf("tinyclip: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, RecordFile), append(raw, '\n'), 0o644); err != nil {
+			return fmt.Errorf("tinyclip: %w", err)
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("tinyclip: %w", err)
+	}
+	var old string
+	if _, err := os.Stat(dir); err == nil {
+		old = filepath.Join(parent, "."+filepath.Base(dir)+".old-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("tinyclip: moving the old %s aside: %w", dir, err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			_ = os.Rename(old, dir)
+		}
+		return fmt.Errorf("tinyclip: renaming %s to %s: %w", tmp, dir, err)
+	}
+	if old != "" {
+		_ = os.RemoveAll(old)
+	}
+	return nil
+}
+
+// Ensure returns the folder of the tiny CLIP of opts' recipe under the cache ([Dir]), training it first (and
+// evaluating it, recording the [Quality] in tinyclip.json) only when no complete folder is there. Load the result
+// with clip.Load(ctx, dir) like any CLIP. Concurrent callers may both train; the first rename wins and the other
+// result is discarded.
+func Ensure(ctx context.Context, opts Options) (string, error) {
+	dir, err := Dir(opts)
+	if err != nil {
+		return "", err
+	}
+	if Complete(dir) {
+		return dir, nil
+	}
+	f, err := data.LoadFashion(opts.FashionDir)
+	if err != nil {
+		return "", fmt.Errorf("tinyclip: %w", err)
+	}
+	m, rec, err := Train(ctx, f, opts)
+	if err != nil {
+		return "", err
+	}
+	defer m.Finalize()
+	q, err := Evaluate(ctx, m, f, EvalOptions{Seed: opts.Seed, Images: opts.EvalImages, Untinted: opts.Untinted, Progress: opts.Progress})
+	if err != nil {
+		return "", err
+	}
+	rec.Quality = q
+	if opts.Log != nil {
+		fmt.Fprintf(opts.Log, "tinyclip: %s\n", q)
+	}
+	if err := Save(m, rec, dir, false); err != nil {
+		if Complete(dir) { // another process finished first
+			return dir, nil
+		}
+		return "", err
+	}
+	return dir, nil
+}
