@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"embed":      {"embed images (files or folders) with CLIP into a resumable cache file; Ctrl-C saves, a rerun continues", runEmbed},
 		"env":        {"print the compute backend, whether SIMD kernels are compiled in, and matmul GFLOP/s", runEnv},
 		"train":      {"train a base classifier (mlp, cnn, resnet18) on a dataset; write its checkpoint and predictions CSV per split", runTrain},
+		"train-clip": {"train the tiny offline CLIP on tinted Fashion-MNIST with generated captions; save it in HF layout and print its zero-shot quality", runTrainCLIP},
 	}
 }
 

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/faildirs/faildirs/distill/backend"
+	"github.com/faildirs/faildirs/distill/clip"
+	"github.com/faildirs/faildirs/distill/data"
+	"github.com/faildirs/faildirs/distill/tinyclip"
+)
+
+// runTrainCLIP is "faildirs train-clip": train the tiny CLIP on tinted Fashion-MNIST with generated captions, save
+// it in HF layout, and print its zero-shot quality.
+func runTrainCLIP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("train-clip", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o tinyclip.Options
+	out := fs.String("out", "", "folder to write the model into (default: the user cache, <cache>/faildirs/tinyclip-<fingerprint>, reused when present)")
+	force := fs.Bool("force", false, "train even when the cached model exists; replace --out if it exists")
+	evalImages := fs.Int("eval-images", 0, "evaluate on this many test images (0 = all 10,000)")
+	jsonOut := fs.Bool("json", false, "print the training record (with the quality) as JSON on stdout instead of text")
+	fs.Uint64Var(&o.Seed, "seed", 0, "seed of everything random (weights, order, tints, captions)")
+	fs.IntVar(&o.Steps, "steps", tinyclip.DefaultSteps, "optimizer steps")
+	fs.IntVar(&o.BatchSize, "batch", 128, "image-caption pairs per step")
+	fs.Float64Var(&o.LearningRate, "lr", 2e-3, "peak Adam learning rate (linear warm-up, cosine decay)")
+	fs.IntVar(&o.WarmupSteps, "warmup", 0, "warm-up steps (0 = min(100, steps/10))")
+	fs.IntVar(&o.ImageSize, "image-size", 28, "model input side in pixels")
+	fs.IntVar(&o.Patch, "patch", 7, "ViT patch side")
+	fs.IntVar(&o.Width, "width", 64, "transformer width of both towers")
+	fs.IntVar(&o.Layers, "layers", 2, "transformer layers per tower")
+	fs.IntVar(&o.Embed, "embed", 64, "joint embedding size")
+	fs.Float64Var(&o.Untinted, "untinted", 0.1, "fraction of images left gray (negative: none)")
+	fs.IntVar(&o.TrainImages, "train-images", 0, "train on a seeded subset of this many images (0 = all 60,000)")
+	fs.StringVar(&o.FashionDir, "fashion-dir", "", "Fashion-MNIST folder (default $"+data.EnvFashionDir+" or "+data.DefaultFashionDir+")")
+	fs.StringVar(&o.CacheDir, "cache-dir", "", "cache root (default os.UserCacheDir()/faildirs)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if err := o.Recipe().Validate(); err != nil {
+		return err
+	}
+	b, info, err := backend.New()
+	if err != nil {
+		return err
+	}
+	o.Backend = b
+	text := stdout
+	if *jsonOut {
+		text = stderr
+	}
+	o.Log = text
+	dir := *out
+	cached := false
+	if dir == "" {
+		if dir, err = tinyclip.Dir(o); err != nil {
+			return err
+		}
+		cached = tinyclip.Complete(dir) && !*force
+	} else if _, err := os.Stat(dir); err == nil && !*force {
+		return fmt.Errorf("%s exists (use --force to replace it)", dir)
+	}
+	f, err := data.LoadFashion(o.FashionDir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(text, "backend: %s\n", info)
+	fmt.Fprintf(text, "load average before: %s\n", loadAverage())
+	var m *clip.Model
+	var rec *tinyclip.Record
+	if cached {
+		fmt.Fprintf(text, "using the cached model in %s (--force retrains)\n", dir)
+		if m, err = clip.Load(ctx, dir, clip.WithBackend(b)); err != nil {
+			return err
+		}
+		if rec, err = tinyclip.ReadRecord(dir); err != nil {
+			return err
+		}
+	} else {
+		r := o.Recipe()
+		fmt.Fprintf(text, "training tiny CLIP %s: %d steps of %d pairs, patch %d, width %d, layers %d, embed %d, seed %d\n",
+			r.Fingerprint(), r.Steps, r.BatchSize, r.Patch, r.Width, r.Layers, r.Embed, r.Seed)
+		if m, rec, err = tinyclip.Train(ctx, f, o); err != nil {
+			return err
+		}
+		rec.Backend = info
+		fmt.Fprintf(text, "trained in %.1f s (%.2f steps/s, %d parameters, logit scale %.1f); load average after: %s\n",
+			rec.Seconds, rec.StepsPerSecond, rec.Parameters, rec.LogitScale, loadAverage())
+	}
+	defer m.Finalize()
+	q, err := tinyclip.Evaluate(ctx, m, f, tinyclip.EvalOptions{Seed: o.Seed, Images: *evalImages, Untinted: o.Untinted})
+	if err != nil {
+		return err
+	}
+	if !cached {
+		rec.Quality = q
+		if err := tinyclip.Save(m, rec, dir, *force); err != nil {
+			return err
+		}
+	}
+	if *jsonOut {
+		rec.Quality = q
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Dir string `json:"dir"`
+			*tinyclip.Record
+		}{dir, rec})
+	}
+	fmt.Fprintf(stdout, "%s (%.1f s)\n", q, q.Seconds)
+	for i, name := range q.Items {
+		fmt.Fprintf(stdout, "  item %-12s %.3f\n", name, q.ItemPerClass[i])
+	}
+	for i, name := range q.Colours {
+		fmt.Fprintf(stdout, "  colour %-10s %.3f\n", name, q.ColourPerColour[i])
+	}
+	fmt.Fprintf(stdout, "model: %s\n", dir)
+	return nil
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages (Linux), or "unknown".
+func loadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ") + " at " + time.Now().Format("15:04:05")
+}
