@@ -1,0 +1,272 @@
+package quickstart
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/faildirs/faildirs/distill"
+	"github.com/faildirs/faildirs/distill/backend"
+	"github.com/faildirs/faildirs/distill/caption"
+	"github.com/faildirs/faildirs/distill/tinyclip"
+)
+
+// Summary is the machine-readable result of a quick-start run (summary.json).
+type Summary struct {
+	// Experiment holds every parameter: the configuration and the dataset's own record of its settings.
+	Experiment ExperimentSummary `json:"experiment"`
+	// Backend is the compute backend used.
+	Backend backend.Info `json:"backend"`
+	// BaseModel reports the base classifier's test accuracy, overall and per group.
+	BaseModel BaseModelSummary `json:"base_model"`
+	// CLIP describes the tiny CLIP (folder and zero-shot quality).
+	CLIP CLIPSummary `json:"clip"`
+	// SVM reports each class's fit.
+	SVM []ClassSVM `json:"svm"`
+	// TopK is the surfacing metric per class and averaged.
+	TopK TopKSummary `json:"topk"`
+	// Captions holds each class's top-3 hard and easy captions.
+	Captions []ClassCaptions `json:"captions"`
+	// CaptionCheck holds each class's caption check at K = Config.CaptionK.
+	CaptionCheck []ClassCaptionCheck `json:"caption_check"`
+	// Timings are the stages' wall-clock seconds.
+	Timings []Timing `json:"timings"`
+}
+
+// ExperimentSummary records the experiment's parameters.
+type ExperimentSummary struct {
+	Config  Config            `json:"config"`
+	Dataset string            `json:"dataset"`
+	Classes []string          `json:"classes"`
+	Params  map[string]string `json:"params"`
+	Groups  []GroupSummary    `json:"groups"`
+}
+
+// GroupSummary describes one ground-truth group and the base model's test accuracy on it.
+type GroupSummary struct {
+	ID           int     `json:"id"`
+	Name         string  `json:"name"`
+	Class        int     `json:"class"`
+	Minority     bool    `json:"minority"`
+	TestN        int     `json:"test_n"`
+	TestAccuracy float64 `json:"test_accuracy"`
+}
+
+// BaseModelSummary reports the base classifier.
+type BaseModelSummary struct {
+	Arch              string         `json:"arch"`
+	TestAccuracy      float64        `json:"test_accuracy"`
+	ValAccuracy       float64        `json:"val_accuracy"`
+	Groups            []GroupSummary `json:"groups"`
+	WorstGroup        string         `json:"worst_group"`
+	WorstGroupAcc     float64        `json:"worst_group_accuracy"`
+	BestGroupAccuracy float64        `json:"best_group_accuracy"`
+}
+
+// CLIPSummary describes the latent space.
+type CLIPSummary struct {
+	Dir     string            `json:"dir"`
+	Dim     int               `json:"dim"`
+	Quality *tinyclip.Quality `json:"quality,omitempty"`
+}
+
+// ClassSVM is one class's SVM fit and test quality.
+type ClassSVM struct {
+	Class               int            `json:"class"`
+	Name                string         `json:"name"`
+	Status              distill.Status `json:"status"`
+	C                   float64        `json:"c"`
+	CVBalancedAccuracy  float64        `json:"cv_balanced_acc"`
+	TestBalancedAcc     float64        `json:"test_balanced_acc"`
+	TestAUROC           float64        `json:"test_auroc"`
+	ValN                int            `json:"val_n"`
+	ValErrors           int            `json:"val_errors"`
+	TestUndefinedMetric []string       `json:"test_undefined,omitempty"`
+}
+
+// TopKPoint is the surfacing metric at one K.
+type TopKPoint struct {
+	K   int     `json:"k"`
+	SVM float64 `json:"svm_minority"`
+	// Conf ranks by the base model's confidence in the true class (lowest first).
+	Conf float64 `json:"conf_minority"`
+	// BaseRate is the minority's share of the class (what K random images would hold on average).
+	BaseRate float64 `json:"base_rate"`
+}
+
+// TopKSummary is the surfacing metric per class and averaged over classes with an SVM.
+type TopKSummary struct {
+	PerClass map[string][]TopKPoint `json:"per_class"`
+	Mean     []TopKPoint            `json:"mean"`
+}
+
+// ClassCaptions are one class's extreme captions.
+type ClassCaptions struct {
+	Class     int              `json:"class"`
+	Name      string           `json:"name"`
+	Reference string           `json:"reference"`
+	Hard      []caption.Scored `json:"hard"`
+	Easy      []caption.Scored `json:"easy"`
+}
+
+// ClassCaptionCheck is one class's caption check at one K.
+type ClassCaptionCheck struct {
+	Class         int     `json:"class"`
+	Name          string  `json:"name"`
+	K             int     `json:"k"`
+	HardCaption   string  `json:"hard_caption"`
+	EasyCaption   string  `json:"easy_caption"`
+	HardAccuracy  float64 `json:"hard_accuracy"`
+	EasyAccuracy  float64 `json:"easy_accuracy"`
+	ClassAccuracy float64 `json:"class_accuracy"`
+}
+
+// Surfacing computes the top-K metric on test for class c (or, with c < 0, averaged over the classes with an
+// SVM) at each K of ks.
+func (p *Pipeline) Surfacing(ctx context.Context, c int, ks []int) ([]TopKPoint, error) {
+	if err := p.FitSVMs(ctx); err != nil {
+		return nil, err
+	}
+	test, err := p.Split(ctx, "test")
+	if err != nil {
+		return nil, err
+	}
+	var classes []int
+	if c >= 0 {
+		classes = []int{c}
+	} else {
+		for _, ci := range p.SVM.Classes() {
+			if ci.Status.HasClassifier() {
+				classes = append(classes, ci.Class)
+			}
+		}
+	}
+	if len(classes) == 0 {
+		return nil, fmt.Errorf("quickstart: no class with an SVM")
+	}
+	curves, err := distill.SurfacingWith(distill.SurfacingInput{Decisions: p.Eval.Decisions, Confs: test.Confs,
+		Labels: test.Labels, Groups: test.Groups, Minority: 1, Classes: classes}, ks)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TopKPoint, len(curves.Points))
+	for i, pt := range curves.Points {
+		out[i] = TopKPoint{K: pt.K, SVM: pt.SVM, Conf: pt.Confidence, BaseRate: pt.Random}
+	}
+	return out, nil
+}
+
+// groupSummaries returns the base model's test accuracy per ground-truth group.
+func (p *Pipeline) groupSummaries() []GroupSummary {
+	pr := p.Preds["test"]
+	acc, count := pr.GroupAccuracy(len(p.Data.Groups))
+	out := make([]GroupSummary, len(p.Data.Groups))
+	for i, g := range p.Data.Groups {
+		out[i] = GroupSummary{ID: g.ID, Name: g.Name, Class: g.Class, Minority: g.Minority, TestN: count[i]}
+		if count[i] > 0 { // an empty group's accuracy is NaN, which JSON cannot hold: it stays 0 with TestN 0
+			out[i].TestAccuracy = acc[i]
+		}
+	}
+	return out
+}
+
+// Summary runs every stage (from the caches where possible) and gathers the results.
+func (p *Pipeline) Summary(ctx context.Context) (*Summary, error) {
+	if err := p.RunAll(ctx); err != nil {
+		return nil, err
+	}
+	s := &Summary{Backend: p.BackendInfo, Timings: p.Timings}
+	groups := p.groupSummaries()
+	s.Experiment = ExperimentSummary{Config: p.Config, Dataset: p.Data.Name, Classes: p.Data.Classes,
+		Params: p.Data.Params, Groups: groups}
+	bm := BaseModelSummary{Arch: string(p.Base.Config.Arch), TestAccuracy: p.Preds["test"].Accuracy(),
+		ValAccuracy: p.Preds["val"].Accuracy(), Groups: groups, WorstGroupAcc: 2}
+	for _, g := range groups {
+		if g.TestN == 0 {
+			continue
+		}
+		if g.TestAccuracy < bm.WorstGroupAcc {
+			bm.WorstGroupAcc, bm.WorstGroup = g.TestAccuracy, g.Name
+		}
+		bm.BestGroupAccuracy = max(bm.BestGroupAccuracy, g.TestAccuracy)
+	}
+	s.BaseModel = bm
+	s.CLIP = CLIPSummary{Dir: p.CLIPDir, Dim: p.Dim, Quality: p.CLIPQuality}
+
+	perClassTest := map[int]distill.ClassErrorMetrics{}
+	for _, m := range p.Eval.PerClass {
+		perClassTest[m.Class] = m
+	}
+	s.TopK.PerClass = map[string][]TopKPoint{}
+	for _, ci := range p.SVM.Classes() {
+		name := p.Data.Classes[ci.Class]
+		cs := ClassSVM{Class: ci.Class, Name: name, Status: ci.Status, C: ci.C, CVBalancedAccuracy: ci.CVBalancedAcc,
+			ValN: ci.NVal, ValErrors: ci.NErrors}
+		if m, ok := perClassTest[ci.Class]; ok && ci.Status.HasClassifier() {
+			cs.TestBalancedAcc, cs.TestAUROC, cs.TestUndefinedMetric = m.BalancedAccuracy, m.AUROC, m.Undefined
+		}
+		s.SVM = append(s.SVM, cs)
+		if !ci.Status.HasClassifier() {
+			continue
+		}
+		pts, err := p.Surfacing(ctx, ci.Class, p.Config.Ks)
+		if err != nil {
+			return nil, err
+		}
+		s.TopK.PerClass[name] = pts
+	}
+	mean, err := p.Surfacing(ctx, -1, p.Config.Ks)
+	if err != nil {
+		return nil, err
+	}
+	s.TopK.Mean = mean
+	for c, r := range p.Rankings {
+		if r == nil {
+			continue
+		}
+		s.Captions = append(s.Captions, ClassCaptions{Class: c, Name: r.Name, Reference: r.Reference,
+			Hard: r.Hard(3), Easy: r.Easy(3)})
+	}
+	for c, ck := range p.Checks {
+		if ck == nil {
+			continue
+		}
+		hard, easy, _ := ck.At(p.Config.CaptionK)
+		s.CaptionCheck = append(s.CaptionCheck, ClassCaptionCheck{Class: c, Name: ck.Class, K: p.Config.CaptionK,
+			HardCaption: ck.Hard, EasyCaption: ck.Easy, HardAccuracy: hard, EasyAccuracy: easy,
+			ClassAccuracy: ck.ClassAccuracy})
+	}
+	s.Timings = p.Timings
+	return s, nil
+}
+
+// WriteJSON writes the summary to path atomically.
+func (s *Summary) WriteJSON(path string) error {
+	raw, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("quickstart: summary: %w", err)
+	}
+	return writeFileAtomic(path, append(raw, '\n'))
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames it into place.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
