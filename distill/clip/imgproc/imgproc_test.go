@@ -108,6 +108,7 @@ func TestPreprocessGolden(t *testing.T) {
 				for i, v := range rc.px.Data {
 					maxErr = math.Max(maxErr, math.Abs(float64(dst[i])-v))
 				}
+				t.Logf("%s crop (%d,%d): resized bytes max diff %d levels, pixel values max |Δ| %.2g", rc.rule, top, left, maxDiff, maxErr)
 				if maxErr > 1e-5 {
 					t.Errorf("%s pixel values differ by %.3g (> 1e-5)", rc.rule, maxErr)
 				}
