@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/faildirs/faildirs/internal/atomicfile"
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
@@ -61,7 +62,10 @@ func Save(f Figure, path string) error {
 	if err != nil {
 		return fmt.Errorf("plots: rendering %q: %w", path, err)
 	}
-	return writeFileAtomic(path, data)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("plots: creating directory for %q: %w", path, err)
+	}
+	return atomicfile.WriteBytes(path, data)
 }
 
 // display and inNotebook are variables so tests can observe Show without a GoNB kernel.
@@ -85,34 +89,6 @@ func Show(f Figure, path string) error {
 		return fmt.Errorf("plots: Show outside a notebook needs a file path to write to")
 	}
 	return Save(f, path)
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same directory and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("plots: creating directory for %q: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("plots: writing %q: %w", path, err)
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("plots: writing %q: %w", path, werr)
-	}
-	return nil
 }
 
 // checkFormat rejects formats other than PNG and SVG.

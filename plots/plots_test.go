@@ -1,6 +1,8 @@
 package plots
 
 import (
+	"github.com/faildirs/faildirs/internal/atomicfile"
+
 	"bytes"
 	"flag"
 	"image"
@@ -516,7 +518,7 @@ func TestGolden(t *testing.T) {
 			}
 			path := filepath.Join("testdata", tc.name)
 			if *update {
-				if err := writeFileAtomic(path, b); err != nil {
+				if err := atomicfile.WriteBytes(path, b); err != nil {
 					t.Fatal(err)
 				}
 				return

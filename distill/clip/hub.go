@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/faildirs/faildirs/distill/clip/internal/atomicfile"
+	"github.com/faildirs/faildirs/internal/atomicfile"
 	"github.com/gomlx/go-huggingface/hub"
 )
 

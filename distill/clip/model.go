@@ -13,9 +13,9 @@ import (
 
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
-	"github.com/faildirs/faildirs/distill/clip/internal/atomicfile"
 	"github.com/faildirs/faildirs/distill/clip/safetensors"
 	"github.com/faildirs/faildirs/distill/clip/tokenizer"
+	"github.com/faildirs/faildirs/internal/atomicfile"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"

@@ -8,9 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 // Predictions are a base model's outputs on one split, the bring-your-own-model interface of faildirs:
@@ -199,7 +200,13 @@ func ReadPredictionsCSV(r io.Reader) (*Predictions, error) {
 
 // SavePredictions writes predictions CSV to path atomically.
 func SavePredictions(path string, p *Predictions) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return p.WriteCSV(w) })
+	return atomicfile.Write(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := p.WriteCSV(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 }
 
 // LoadPredictions reads a predictions CSV file.
@@ -214,27 +221,4 @@ func LoadPredictions(path string) (*Predictions, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
-}
-
-// writeFileAtomic writes path through a temporary file in the same directory, renamed into place on success.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	bw := bufio.NewWriter(f)
-	if err := write(bw); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.Rename(tmp, path)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/caption"
 	"github.com/faildirs/faildirs/distill/tinyclip"
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 // Summary is the machine-readable result of a quick-start run (summary.json).
@@ -248,25 +249,8 @@ func (s *Summary) WriteJSON(path string) error {
 	if err != nil {
 		return fmt.Errorf("quickstart: summary: %w", err)
 	}
-	return writeFileAtomic(path, append(raw, '\n'))
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames it into place.
-func writeFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(path, append(raw, '\n'))
 }

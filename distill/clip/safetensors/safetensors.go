@@ -21,7 +21,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/faildirs/faildirs/distill/clip/internal/atomicfile"
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 // MaxHeaderBytes bounds the JSON header size accepted by [Open] (the format's reference limit is 100 MB).

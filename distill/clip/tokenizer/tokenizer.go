@@ -31,7 +31,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/faildirs/faildirs/distill/clip/internal/atomicfile"
+	"github.com/faildirs/faildirs/internal/atomicfile"
 	"golang.org/x/text/unicode/norm"
 )
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/backend"
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 // benchSVMReport is the JSON written by "faildirs bench-svm --json"; keys shared with
@@ -201,7 +202,7 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(*jsonOut, append(data, '\n')); err != nil {
+		if err := atomicfile.WriteBytes(*jsonOut, append(data, '\n')); err != nil {
 			return err
 		}
 	}
@@ -235,24 +236,6 @@ func parseKs(s string, nc int) ([]int, error) {
 	}
 	sort.Ints(ks)
 	return ks, nil
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same folder and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		_ = tmp.Close()
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // readLoadAvg returns the 1, 5 and 15 minute load averages from /proc/loadavg ("" elsewhere).
