@@ -1,6 +1,8 @@
 package distill
 
 import (
+	"github.com/faildirs/faildirs/internal/parallel"
+
 	"fmt"
 	"io"
 	"math"
@@ -218,7 +220,7 @@ func solveClasses(b compute.Backend, model *Model, opts Options, val Split, rows
 	pr.Weighting = svm.Balanced
 	// Pre-process the validation rows straight into the grouped layout, in parallel.
 	apply := model.Whitening.rowFunc()
-	parallelFor(len(fitted), func(g int) {
+	parallel.For(len(fitted), func(g int) {
 		for j, i := range rows[fitted[g]] {
 			apply(pr.X[(g*N+j)*D:(g*N+j+1)*D], val.Row(i))
 		}

@@ -1,6 +1,8 @@
 package distill
 
 import (
+	"github.com/faildirs/faildirs/internal/parallel"
+
 	"cmp"
 	"fmt"
 	"math"
@@ -172,7 +174,7 @@ func (m *Model) Decision(s Split) ([]float32, error) {
 	n := s.Len()
 	out := make([]float32, n)
 	apply := m.Whitening.rowFunc()
-	parallelFor(n, func(i int) {
+	parallel.For(n, func(i int) {
 		c := s.Labels[i]
 		if c >= len(m.Info) || !m.Info[c].Status.HasClassifier() {
 			return

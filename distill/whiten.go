@@ -1,10 +1,10 @@
 package distill
 
 import (
+	"github.com/faildirs/faildirs/internal/parallel"
+
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 )
 
 // Whitening is the pre-processing of the method: each feature is standardised with the train split's mean and
@@ -94,28 +94,6 @@ func (w *Whitening) Apply(x []float32) ([]float32, error) {
 	n := len(x) / d
 	out := make([]float32, len(x))
 	apply := w.rowFunc()
-	parallelFor(n, func(i int) { apply(out[i*d:(i+1)*d], x[i*d:(i+1)*d]) })
+	parallel.For(n, func(i int) { apply(out[i*d:(i+1)*d], x[i*d:(i+1)*d]) })
 	return out, nil
-}
-
-// parallelFor calls fn(i) for i in [0, n) on GOMAXPROCS goroutines, each taking a contiguous range.
-func parallelFor(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for t := range workers {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				fn(i)
-			}
-		}(t*n/workers, (t+1)*n/workers)
-	}
-	wg.Wait()
 }

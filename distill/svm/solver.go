@@ -1,11 +1,11 @@
 package svm
 
 import (
+	"github.com/faildirs/faildirs/internal/parallel"
+
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -263,7 +263,7 @@ func prepareRows(pr *Problems, in *inputs) {
 	if in.form == FormFeature {
 		in.xt = make([]float32, G*N*D)
 	}
-	parallelFor(G, func(g int) {
+	parallel.For(G, func(g int) {
 		acc := make([]float64, D)
 		cnt := 0
 		for i := range N {
@@ -302,26 +302,4 @@ func prepareRows(pr *Problems, in *inputs) {
 			in.rowsq[g*N+i] = float32(sq)
 		}
 	})
-}
-
-// parallelFor calls fn(i) for every i in [0, n) on up to GOMAXPROCS goroutines, each taking a contiguous range.
-func parallelFor(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for t := range workers {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				fn(i)
-			}
-		}(t*n/workers, (t+1)*n/workers)
-	}
-	wg.Wait()
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/faildirs/faildirs/distill/backend"
@@ -74,7 +73,7 @@ func runTrainCLIP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(text, "backend: %s\n", info)
-	fmt.Fprintf(text, "load average before: %s\n", loadAverage())
+	fmt.Fprintf(text, "load average before: %s\n", loadAverageNow())
 	var m *clip.Model
 	var rec *tinyclip.Record
 	if cached {
@@ -94,7 +93,7 @@ func runTrainCLIP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		rec.Backend = info
 		fmt.Fprintf(text, "trained in %.1f s (%.2f steps/s, %d parameters, logit scale %.1f); load average after: %s\n",
-			rec.Seconds, rec.StepsPerSecond, rec.Parameters, rec.LogitScale, loadAverage())
+			rec.Seconds, rec.StepsPerSecond, rec.Parameters, rec.LogitScale, loadAverageNow())
 	}
 	defer m.Finalize()
 	q, err := tinyclip.Evaluate(ctx, m, f, tinyclip.EvalOptions{Seed: o.Seed, Images: *evalImages, Untinted: o.Untinted})
@@ -127,15 +126,11 @@ func runTrainCLIP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// loadAverage returns the 1, 5 and 15 minute load averages (Linux), or "unknown".
-func loadAverage() string {
-	raw, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
+// loadAverageNow is the load average (see readLoadAvg) with the time it was read, or "unknown".
+func loadAverageNow() string {
+	l := readLoadAvg()
+	if l == "" {
 		return "unknown"
 	}
-	f := strings.Fields(string(raw))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ") + " at " + time.Now().Format("15:04:05")
+	return l + " at " + time.Now().Format("15:04:05")
 }
