@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/faildirs/faildirs/distill"
@@ -401,29 +402,38 @@ func (p *Pipeline) FitSVMs(ctx context.Context) error {
 	})
 }
 
-// vocabulary returns the caption vocabulary of the experiment's classes: every noun of the class's items, and as
-// adjectives the tint colours the experiment uses (its domain, as CelebA's vocabulary is face attributes) — not
-// which colour is the minority of which class; the SVM has to find that.
+// vocabulary returns the caption vocabulary of the experiment's classes.
+//
+// Spurious colour (the CelebA analogue): like CelebA's {person, man, woman} shared by "old" and "young", both
+// classes share the task's nouns — every noun of both items — so a hard caption can say that the failing images
+// look like the other class ("a photo of a green shirt" for T-shirts), and the adjectives are the two tint
+// colours. Every image of the experiment is tinted, so every caption names a tint: a colourless caption describes
+// no image in the data (the tiny CLIP learned item-only captions as "this item in any colour"). The vocabulary
+// does not say which colour is the minority of which class; the SVM has to find that.
+//
+// Rare subclass (the SuperCIFAR-100 analogue): each superclass's nouns are its members' nouns, the adjectives
+// none plus the tint colours when the experiment tints its images.
 func (p *Pipeline) vocabulary() (caption.Vocabulary, error) {
-	var v caption.Vocabulary
-	var err error
-	var colours []string
 	if p.Config.Experiment == Spurious {
 		cls := p.spuriousClasses()
-		v, err = caption.Fashion(nil, [][]int{{cls[0]}, {cls[1]}})
-		colours = p.Data.AttrValues["color"]
-	} else {
-		v, err = caption.Fashion(p.Data.Classes, p.rareSuperclasses())
-		colours = p.Config.Rare.Colors
+		v, err := caption.Fashion(nil, [][]int{{cls[0]}, {cls[1]}})
+		if err != nil {
+			return v, err
+		}
+		shared := append(slices.Clone(caption.FashionNouns[cls[0]]), caption.FashionNouns[cls[1]]...)
+		for i := range v.Classes {
+			v.Classes[i].Nouns = slices.Clone(shared)
+			v.Classes[i].Adjectives = slices.Clone(p.Data.AttrValues["color"])
+		}
+		return v, v.Validate()
 	}
+	v, err := caption.Fashion(p.Data.Classes, p.rareSuperclasses())
 	if err != nil {
 		return v, err
 	}
 	for i := range v.Classes {
-		v.Classes[i].Adjectives = append([]string{""}, colours...)
-		if p.Config.Experiment == Rare {
-			v.Classes[i].RefNoun = "item" // a superclass has no noun of its own; "item" names none of its members
-		}
+		v.Classes[i].Adjectives = append([]string{""}, p.Config.Rare.Colors...)
+		v.Classes[i].RefNoun = "item" // a superclass has no noun of its own; "item" names none of its members
 	}
 	return v, v.Validate()
 }
@@ -459,6 +469,15 @@ func (t textEmbedder) EmbedTexts(ctx context.Context, texts []string) ([][]float
 		normalizeRows(r, len(r))
 	}
 	return rows, nil
+}
+
+// TextEmbedder returns the pipeline's CLIP text tower as a caption.TextEmbedder (L2-normalised rows, like the
+// image embeddings); it loads the CLIP first when needed.
+func (p *Pipeline) TextEmbedder(ctx context.Context) (caption.TextEmbedder, error) {
+	if err := p.LoadCLIP(ctx); err != nil {
+		return nil, err
+	}
+	return textEmbedder{p.CLIP, p.Progress}, nil
 }
 
 // Captions scores the caption vocabulary of every class with an SVM: hard (lowest score) to easy.

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/faildirs/faildirs/distill/data"
@@ -159,5 +160,122 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 	}
 	if fileStem("T-shirt/top") != "t-shirt_top" {
 		t.Fatalf("fileStem = %q", fileStem("T-shirt/top"))
+	}
+}
+
+// TestVocabulary checks the caption vocabularies the experiments use: in the spurious-colour task both classes
+// share every noun of both items and every caption names one of the two tints (no colourless caption), while the
+// reference still names the class's own item; a rare-subclass superclass gets its members' nouns, "none" plus the
+// experiment's tints as adjectives, and the neutral reference noun "item".
+func TestVocabulary(t *testing.T) {
+	tests := []struct {
+		name      string
+		p         *Pipeline
+		wantRefs  []string
+		wantNouns [][]string
+		wantAdjs  []string
+	}{
+		{
+			name: "spurious",
+			p: &Pipeline{Config: Config{Experiment: Spurious, Spurious: data.SpuriousConfig{Classes: [2]int{2, 4}}},
+				Data: &data.Dataset{AttrValues: map[string][]string{"color": {"blue", "yellow"}}}},
+			wantRefs: []string{"a photo of a pullover", "a photo of a coat"},
+			wantNouns: [][]string{
+				{"pullover", "sweater", "jumper", "coat", "jacket", "overcoat"},
+				{"pullover", "sweater", "jumper", "coat", "jacket", "overcoat"},
+			},
+			wantAdjs: []string{"blue", "yellow"},
+		},
+		{
+			name: "rare",
+			p: &Pipeline{Config: Config{Experiment: Rare, Rare: data.RareConfig{Superclasses: [][]int{{5, 7}, {0, 6}},
+				Colors: []string{"red", "green"}}}, Data: &data.Dataset{Classes: []string{"shoes", "tops"}}},
+			wantRefs:  []string{"a photo of a item", "a photo of a item"},
+			wantNouns: [][]string{{"sandal", "flip-flop", "open shoe", "sneaker", "trainer", "running shoe"}, {"t-shirt", "top", "tee", "shirt", "blouse", "button-down shirt"}},
+			wantAdjs:  []string{"", "red", "green"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := tc.p.vocabulary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(v.Classes) != len(tc.wantRefs) {
+				t.Fatalf("%d classes, want %d", len(v.Classes), len(tc.wantRefs))
+			}
+			for i, c := range v.Classes {
+				if got := c.Reference(); got != tc.wantRefs[i] {
+					t.Errorf("class %d reference %q, want %q", i, got, tc.wantRefs[i])
+				}
+				if !slices.Equal(c.Nouns, tc.wantNouns[i]) {
+					t.Errorf("class %d nouns %q, want %q", i, c.Nouns, tc.wantNouns[i])
+				}
+				if !slices.Equal(c.Adjectives, tc.wantAdjs) {
+					t.Errorf("class %d adjectives %q, want %q", i, c.Adjectives, tc.wantAdjs)
+				}
+			}
+		})
+	}
+	// Changing one class's nouns must not change the other's (no shared backing array).
+	p := tests[0].p
+	v, _ := p.vocabulary()
+	v.Classes[0].Nouns[0] = "changed"
+	if v.Classes[1].Nouns[0] != "pullover" {
+		t.Fatalf("the classes' noun lists share memory")
+	}
+}
+
+// TestTrainMixSubset checks the test resampling of SurfacingTrainMix: every majority test example stays, each
+// class keeps minority examples in its train share (here 1:4 for class 0, 1:9 for class 1), a class without a
+// minority in train keeps none, and the draw is deterministic per seed.
+func TestTrainMixSubset(t *testing.T) {
+	mk := func(name string, counts [4]int) *data.Split {
+		s := &data.Split{Name: name}
+		for g, n := range counts {
+			for range n {
+				s.Labels = append(s.Labels, g/2)
+				s.Groups = append(s.Groups, g)
+			}
+		}
+		return s
+	}
+	d := &data.Dataset{Classes: []string{"a", "b"},
+		Groups: []data.Group{{ID: 0, Class: 0}, {ID: 1, Class: 0, Minority: true}, {ID: 2, Class: 1}, {ID: 3, Class: 1, Minority: true}},
+		Train:  mk("train", [4]int{800, 200, 900, 100}),
+		Val:    mk("val", [4]int{10, 10, 10, 10}),
+		Test:   mk("test", [4]int{200, 200, 180, 200}),
+	}
+	idx, err := trainMixSubset(d, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := [4]int{}
+	for _, i := range idx {
+		count[d.Test.Groups[i]]++
+	}
+	if want := [4]int{200, 50, 180, 20}; count != want {
+		t.Fatalf("kept per group %v, want %v", count, want)
+	}
+	again, _ := trainMixSubset(d, 7)
+	if !slices.Equal(idx, again) {
+		t.Fatal("same seed, different subset")
+	}
+	other, _ := trainMixSubset(d, 8)
+	if slices.Equal(idx, other) {
+		t.Fatal("seeds 7 and 8 drew the same minority examples")
+	}
+	d.Train = mk("train", [4]int{800, 0, 900, 100})
+	idx, _ = trainMixSubset(d, 7)
+	count = [4]int{}
+	for _, i := range idx {
+		count[d.Test.Groups[i]]++
+	}
+	if want := [4]int{200, 0, 180, 20}; count != want {
+		t.Fatalf("no class-0 minority in train: kept per group %v, want %v", count, want)
+	}
+	d.Test.Groups = nil
+	if _, err := trainMixSubset(d, 7); err == nil {
+		t.Fatal("test without groups accepted")
 	}
 }
