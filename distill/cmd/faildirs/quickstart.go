@@ -21,7 +21,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	colors := fs.String("colors", "", "spurious: the two tint colours, majority of class 0 then of class 1 (default red,green)")
 	majority := fs.Float64("majority", 0, "spurious: train share of each class's majority colour (default 0.8, i.e. 4:1)")
 	rare := fs.String("rare", "", "rare: the rare member of each default superclass, comma-separated class names or indices (default Sneaker,Coat,Shirt)")
-	rareFrac := fs.Float64("rare-fraction", 0, "rare: rare subclass train count relative to a common one (default 0.02)")
+	rareFrac := fs.Float64("rare-fraction", 0, "rare: rare subclass train count relative to a common one (default 0.1)")
 	dataSeed := fs.Uint64("data-seed", 0, "seed of the planted experiment's sampling")
 	arch := fs.String("model", "mlp", "base model: mlp or cnn")
 	epochs := fs.Int("epochs", 0, "base-model training epochs (default 20)")
@@ -110,6 +110,12 @@ func printSummary(w io.Writer, s *quickstart.Summary) {
 		for _, pt := range pts {
 			fmt.Fprintf(w, "top-%-3d %-12s minority: svm %.2f  confidence %.2f  base rate %.2f\n", pt.K, name, pt.SVM,
 				pt.Conf, pt.BaseRate)
+		}
+	}
+	for name, pts := range s.TopKTrainMix.PerClass {
+		for _, pt := range pts {
+			fmt.Fprintf(w, "top-%-3d %-12s minority, test at the training mix: svm %.2f  confidence %.2f  base rate %.2f\n",
+				pt.K, name, pt.SVM, pt.Conf, pt.BaseRate)
 		}
 	}
 	for _, c := range s.Captions {
