@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -314,7 +313,7 @@ func (p *Pipeline) Embed(ctx context.Context) error {
 			for _, row := range res.Embeddings {
 				flat = append(flat, row...)
 			}
-			normalizeRows(flat, p.Dim)
+			clip.NormalizeRows(flat, p.Dim)
 			emb[name] = flat
 		}
 		p.Emb = emb
@@ -324,24 +323,6 @@ func (p *Pipeline) Embed(ctx context.Context) error {
 
 // embedBatch is the number of images per call of the CLIP vision tower.
 const embedBatch = 256
-
-// normalizeRows scales every row of x (n×d) to unit L2 norm (zero rows stay zero).
-func normalizeRows(x []float32, d int) {
-	for lo := 0; lo+d <= len(x); lo += d {
-		row := x[lo : lo+d]
-		var s float64
-		for _, v := range row {
-			s += float64(v) * float64(v)
-		}
-		if s == 0 {
-			continue
-		}
-		inv := float32(1 / math.Sqrt(s))
-		for j := range row {
-			row[j] *= inv
-		}
-	}
-}
 
 // Split returns the method's view of a split: embeddings, labels, predictions, confidences and 0/1 minority
 // membership as groups (1 = a minority group of the planted experiment).
@@ -466,7 +447,7 @@ func (t textEmbedder) EmbedTexts(ctx context.Context, texts []string) ([][]float
 		return nil, err
 	}
 	for _, r := range rows {
-		normalizeRows(r, len(r))
+		clip.NormalizeRows(r, len(r))
 	}
 	return rows, nil
 }

@@ -79,25 +79,8 @@ func TextEmbeddings(m *clip.Model, texts []string) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tinyclip: text embeddings: %w", err)
 	}
-	normalizeRows(emb, m.Dim())
+	clip.NormalizeRows(emb, m.Dim())
 	return emb, nil
-}
-
-// normalizeRows scales each row of x (row length d) to unit Euclidean norm (zero rows stay zero).
-func normalizeRows(x []float32, d int) {
-	for r := 0; r+d <= len(x); r += d {
-		var s float64
-		for _, v := range x[r : r+d] {
-			s += float64(v) * float64(v)
-		}
-		if s == 0 {
-			continue
-		}
-		inv := float32(1 / math.Sqrt(s))
-		for j := r; j < r+d; j++ {
-			x[j] *= inv
-		}
-	}
 }
 
 // argmaxDot returns the index of the row of table (rows of length d) with the largest dot product with v.
@@ -202,7 +185,7 @@ func Evaluate(ctx context.Context, m *clip.Model, f *data.Fashion, opts EvalOpti
 		if err != nil {
 			return nil, fmt.Errorf("tinyclip: image embeddings: %w", err)
 		}
-		normalizeRows(emb, d)
+		clip.NormalizeRows(emb, d)
 		for k := range hi - lo {
 			v := emb[k*d : (k+1)*d]
 			c := concepts[k]

@@ -296,7 +296,7 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	}
 	for k, row := range rows {
 		r := slices.Clone(row)
-		normalizeRows(r, d)
+		clip.NormalizeRows(r, d)
 		if diff := maxAbsDiff(r, e1[k*d:(k+1)*d]); diff > 1e-5 {
 			t.Fatalf("text %q: clip.EmbedTexts differs from the training path by %g", texts[k], diff)
 		}
