@@ -141,7 +141,8 @@ type SpuriousConfig struct {
 	Seed uint64
 }
 
-func (c SpuriousConfig) withDefaults() SpuriousConfig {
+// WithDefaults returns c with every zero field set to its documented default (what Spurious uses).
+func (c SpuriousConfig) WithDefaults() SpuriousConfig {
 	if c.Classes == [2]int{} { // {0, 0} is not a valid pair, so it means "unset"
 		c.Classes = [2]int{0, 6}
 	}
@@ -183,7 +184,7 @@ func (c SpuriousConfig) withDefaults() SpuriousConfig {
 //     train file, test from its test file; no image appears twice.
 //   - IDs: "fashion-train-NNNNN" / "fashion-test-NNNNN", the index in the Fashion-MNIST file.
 func Spurious(f *Fashion, cfg SpuriousConfig) (*Dataset, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	a, b := cfg.Classes[0], cfg.Classes[1]
 	if a < 0 || a >= len(FashionClasses) || b < 0 || b >= len(FashionClasses) || a == b {
 		return nil, fmt.Errorf("spurious: classes %v must be two different Fashion-MNIST classes 0..9", cfg.Classes)
@@ -312,7 +313,9 @@ var DefaultRareSuperclasses = [][]int{{0, 2, 7}, {5, 9, 4}, {1, 3, 8, 6}}
 // superclass 1), Coat (looks like Pullover, superclass 0) and Shirt (looks like T-shirt/top and Pullover).
 var DefaultRare = []int{7, 4, 6}
 
-func (c RareConfig) withDefaults() RareConfig {
+// WithDefaults returns c with every zero field set to its documented default (what Rare uses; Names stay as
+// given, Rare names them from the members).
+func (c RareConfig) WithDefaults() RareConfig {
 	if c.Superclasses == nil {
 		c.Superclasses = DefaultRareSuperclasses
 		if c.Rare == nil {
@@ -348,7 +351,7 @@ func (c RareConfig) withDefaults() RareConfig {
 //     (7,300 images); val 200 and test 1000 per subclass; pool 500 per subclass. Train, val and pool come from
 //     the Fashion-MNIST train file, test from its test file; no image appears twice.
 func Rare(f *Fashion, cfg RareConfig) (*Dataset, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if len(cfg.Superclasses) < 2 {
 		return nil, fmt.Errorf("rare: need at least 2 superclasses, got %d", len(cfg.Superclasses))
 	}

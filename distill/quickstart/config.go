@@ -40,9 +40,10 @@ const (
 type Config struct {
 	// Experiment is Spurious (default) or Rare.
 	Experiment Experiment `json:"experiment"`
-	// Spurious and Rare configure the planted experiment (only the one named by Experiment is used).
-	Spurious data.SpuriousConfig `json:"spurious"`
-	Rare     data.RareConfig     `json:"rare"`
+	// Spurious and Rare configure the planted experiment. Only the one named by Experiment is used; WithDefaults
+	// fills in its defaults and clears the other.
+	Spurious data.SpuriousConfig `json:"spurious,omitzero"`
+	Rare     data.RareConfig     `json:"rare,omitzero"`
 	// BaseModel is the base classifier's architecture; default an MLP with one hidden layer of 256 units on the
 	// 28×28 RGB images. NumClasses, H and W are filled in from the data.
 	BaseModel models.Config `json:"base_model"`
@@ -71,13 +72,18 @@ type Config struct {
 	CacheDir string `json:"-"`
 }
 
-// WithDefaults returns c with zero fields set to their defaults.
+// WithDefaults returns c with zero fields set to their defaults, including the planted experiment's own.
 func (c Config) WithDefaults() (Config, error) {
 	if c.Experiment == "" {
 		c.Experiment = Spurious
 	}
 	if c.Experiment != Spurious && c.Experiment != Rare {
 		return c, fmt.Errorf("quickstart: unknown experiment %q (want %q or %q)", c.Experiment, Spurious, Rare)
+	}
+	if c.Experiment == Spurious {
+		c.Spurious, c.Rare = c.Spurious.WithDefaults(), data.RareConfig{}
+	} else {
+		c.Rare, c.Spurious = c.Rare.WithDefaults(), data.SpuriousConfig{}
 	}
 	if c.BaseModel.Arch == "" {
 		c.BaseModel.Arch = models.MLP

@@ -155,6 +155,31 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 	if c.Experiment != Spurious || c.Epochs != 20 || c.CaptionK != 50 || len(c.Ks) != 3 {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if c.Spurious.Classes != [2]int{0, 6} || c.Spurious.MajorityFraction != 0.8 || c.Spurious.TestPerGroup != 500 {
+		t.Fatalf("spurious defaults not resolved: %+v", c.Spurious)
+	}
+	raw, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fields["rare"]; ok {
+		t.Errorf("spurious config records the unused rare settings: %s", raw)
+	}
+	r, err := Config{Experiment: Rare, Spurious: data.SpuriousConfig{Seed: 4}, WorkDir: "/tmp/x"}.WithDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Rare.RareFraction != 0.1 || len(r.Rare.Superclasses) != 3 || r.Spurious != (data.SpuriousConfig{}) {
+		t.Fatalf("rare defaults: %+v, spurious %+v", r.Rare, r.Spurious)
+	}
+	again, _ := c.WithDefaults()
+	if fingerprint(again) != fingerprint(c) {
+		t.Fatal("WithDefaults is not idempotent")
+	}
 	if _, err := (Config{Experiment: "nope", WorkDir: "/tmp/x"}).WithDefaults(); err == nil {
 		t.Fatal("unknown experiment accepted")
 	}

@@ -270,7 +270,9 @@ func (p *Pipeline) Summary(ctx context.Context) (*Summary, error) {
 	}
 	s := &Summary{Backend: p.BackendInfo, Timings: p.Timings}
 	groups := p.groupSummaries()
-	s.Experiment = ExperimentSummary{Config: p.Config, Dataset: p.Data.Name, Classes: p.Data.Classes,
+	cfg := p.Config
+	cfg.BaseModel = p.Base.Config // with the sizes filled in from the data
+	s.Experiment = ExperimentSummary{Config: cfg, Dataset: p.Data.Name, Classes: p.Data.Classes,
 		Params: p.Data.Params, Groups: groups}
 	bm := BaseModelSummary{Arch: string(p.Base.Config.Arch), TestAccuracy: p.Preds["test"].Accuracy(),
 		ValAccuracy: p.Preds["val"].Accuracy(), Groups: groups, WorstGroupAcc: 2}
