@@ -53,6 +53,9 @@ type Config struct {
 	Seed uint64 `json:"seed"`
 	// Ks are the K values of the top-K surfacing metric. Default {25, 50, 100}.
 	Ks []int `json:"ks"`
+	// SVMCs is the grid of SVM costs searched by cross-validation; nil means the paper's {1e-6, …, 1}
+	// (distill.DefaultOptions). A single value fixes C.
+	SVMCs []float64 `json:"svm_cs,omitempty"`
 	// CaptionK is the number of nearest test images of the caption check. Default 50.
 	CaptionK int `json:"caption_k"`
 	// GalleryN is the number of hard and of easy images shown per class. Default 8.

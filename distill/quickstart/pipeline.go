@@ -370,6 +370,9 @@ func (p *Pipeline) FitSVMs(ctx context.Context) error {
 		opts := distill.DefaultOptions()
 		opts.Backend = p.Backend
 		opts.NumClasses = len(p.Data.Classes)
+		if p.Config.SVMCs != nil {
+			opts.Cs = p.Config.SVMCs
+		}
 		m, err := distill.Fit(train, val, opts)
 		if err != nil {
 			return false, err

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/faildirs/faildirs/distill/data"
@@ -26,6 +28,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	arch := fs.String("model", "mlp", "base model: mlp or cnn")
 	epochs := fs.Int("epochs", 0, "base-model training epochs (default 20)")
 	seed := fs.Uint64("seed", 0, "base-model seed")
+	svmCs := fs.String("svm-cs", "", "SVM cost grid searched by cross-validation, comma-separated (default the paper's 1e-6,1e-5,...,1)")
 	clipSteps := fs.Int("clip-steps", 0, "tiny CLIP training steps (default: package tinyclip's)")
 	clipModel := fs.String("clip", "", "use this CLIP instead of the tiny one: a local HF-layout folder or a hub id (e.g. openai/clip-vit-base-patch32)")
 	fashionDir := fs.String("fashion", "", "Fashion-MNIST folder (default $FAILDIRS_FASHION_MNIST or /usr/share/datasets/fashion-mnist)")
@@ -36,6 +39,13 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	cfg := quickstart.Config{Experiment: quickstart.Experiment(*experiment), Epochs: *epochs, Seed: *seed,
 		CLIPSteps: *clipSteps, CLIPModel: *clipModel, FashionDir: *fashionDir, WorkDir: *workDir,
 		BaseModel: models.Config{Arch: models.Arch(*arch)}}
+	if *svmCs != "" {
+		cs, err := parseCosts(*svmCs)
+		if err != nil {
+			return fmt.Errorf("-svm-cs: %w", err)
+		}
+		cfg.SVMCs = cs
+	}
 	switch cfg.Experiment {
 	case quickstart.Spurious:
 		cfg.Spurious = data.SpuriousConfig{MajorityFraction: *majority, Seed: *dataSeed}
@@ -92,6 +102,19 @@ func classList(s string) ([]int, error) {
 		c, err := data.FashionClassIndex(strings.TrimSpace(part))
 		if err != nil {
 			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// parseCosts parses a comma-separated list of positive, finite SVM costs ("1e-3,0.01,1").
+func parseCosts(s string) ([]float64, error) {
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		c, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || !(c > 0) || math.IsInf(c, 0) {
+			return nil, fmt.Errorf("%q in %q is not a positive, finite number", part, s)
 		}
 		out = append(out, c)
 	}
