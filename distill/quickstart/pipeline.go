@@ -486,7 +486,11 @@ func (p *Pipeline) Captions(ctx context.Context) error {
 		if len(which) == 0 {
 			return false, errors.New("no class has a failure direction (the base model's validation errors give no signal)")
 		}
-		r, err := caption.ScoreAll(ctx, textEmbedder{p.CLIP, p.Progress}, p.SVM, v, which, p.Progress)
+		te, err := p.TextEmbedder(ctx)
+		if err != nil {
+			return false, err
+		}
+		r, err := caption.ScoreAll(ctx, te, p.SVM, v, which, p.Progress)
 		if err != nil {
 			return false, err
 		}
@@ -509,6 +513,10 @@ func (p *Pipeline) CaptionCheck(ctx context.Context) error {
 		return err
 	}
 	return p.stage("caption check", func() (bool, error) {
+		te, err := p.TextEmbedder(ctx)
+		if err != nil {
+			return false, err
+		}
 		checks := make([]*caption.Check, len(p.Rankings))
 		ks := checkKs(p.Config.CaptionK)
 		for c, r := range p.Rankings {
@@ -523,7 +531,7 @@ func (p *Pipeline) CaptionCheck(ctx context.Context) error {
 					correct = append(correct, test.Correct(i))
 				}
 			}
-			ck, err := caption.CheckCaptions(ctx, textEmbedder{p.CLIP, p.Progress}, r.Name, imgs, correct,
+			ck, err := caption.CheckCaptions(ctx, te, r.Name, imgs, correct,
 				r.Hard(1)[0].Text, r.Easy(1)[0].Text, ks)
 			if err != nil {
 				return false, fmt.Errorf("class %d (%s): %w", c, r.Name, err)
