@@ -239,33 +239,26 @@ func buildBatch(b compute.Backend, in *inputs, m *master, groups []int, probs []
 			}
 			bt.state[i] = newTensor(b, v, dims3...)
 		case kindFloat:
-			v := make([]float32, G2*P2)
-			for s, src := range bt.slots {
-				v[s] = fd.fill
-				if src >= 0 {
-					v[s] = m.f[i][src]
-				}
-			}
-			bt.state[i] = newTensor(b, v, G2, P2)
+			bt.state[i] = newTensor(b, gatherSlots(bt.slots, m.f[i], fd.fill), G2, P2)
 		case kindBool:
-			v := make([]bool, G2*P2)
-			for s, src := range bt.slots {
-				if src >= 0 {
-					v[s] = m.bools[i][src]
-				}
-			}
-			bt.state[i] = newTensor(b, v, G2, P2)
+			bt.state[i] = newTensor(b, gatherSlots(bt.slots, m.bools[i], false), G2, P2)
 		case kindInt:
-			v := make([]int32, G2*P2)
-			for s, src := range bt.slots {
-				if src >= 0 {
-					v[s] = m.ints[i][src]
-				}
-			}
-			bt.state[i] = newTensor(b, v, G2, P2)
+			bt.state[i] = newTensor(b, gatherSlots(bt.slots, m.ints[i], 0), G2, P2)
 		}
 	}
 	return bt, nil
+}
+
+// gatherSlots returns one value per slot: src[slots[s]], or fill for an empty slot (slots[s] < 0).
+func gatherSlots[T any](slots []int, src []T, fill T) []T {
+	v := make([]T, len(slots))
+	for s, from := range slots {
+		v[s] = fill
+		if from >= 0 {
+			v[s] = src[from]
+		}
+	}
+	return v
 }
 
 // writeBack copies the batch's state into the master copy.
