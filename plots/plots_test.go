@@ -31,6 +31,21 @@ func decodePNG(t *testing.T, b []byte) image.Image {
 	return img
 }
 
+// renderChart renders c as PNG, decodes it and checks its pixel size is the chart's Size.
+func renderChart(t *testing.T, c *Chart) image.Image {
+	t.Helper()
+	b, err := c.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, b)
+	w, h := c.Size()
+	if got, want := img.Bounds().Size(), (image.Point{X: pxOf(w), Y: pxOf(h)}); got != want {
+		t.Fatalf("PNG size %v, want %v", got, want)
+	}
+	return img
+}
+
 // pixelsOf returns the rows (y) of the pixels exactly of colour col inside r.
 func pixelsOf(img image.Image, r image.Rectangle, col color.Color) []int {
 	want := color.NRGBAModel.Convert(col).(color.NRGBA)
@@ -101,15 +116,7 @@ func TestTopKPlacesCurves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := c.PNG()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := decodePNG(t, b)
-	w, h := c.Size()
-	if got, want := img.Bounds().Size(), (image.Point{X: pxOf(w), Y: pxOf(h)}); got != want {
-		t.Fatalf("PNG size %v, want %v", got, want)
-	}
+	img := renderChart(t, c)
 	plotH := pxOf(c.Height)
 	plotArea := image.Rect(0, 0, img.Bounds().Dx(), plotH)
 	high := pixelsOf(img, plotArea, Palette[0])
@@ -169,15 +176,7 @@ func TestChartsRender(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := c.PNG()
-			if err != nil {
-				t.Fatal(err)
-			}
-			img := decodePNG(t, b)
-			w, h := c.Size()
-			if got, want := img.Bounds().Size(), (image.Point{X: pxOf(w), Y: pxOf(h)}); got != want {
-				t.Errorf("PNG size %v, want %v", got, want)
-			}
+			img := renderChart(t, c)
 			if n := darkPixels(img, img.Bounds()); n < 500 {
 				t.Errorf("only %d dark pixels: chart looks blank", n)
 			}
