@@ -10,6 +10,7 @@ import (
 
 	"github.com/faildirs/faildirs/distill/clip/safetensors"
 	"github.com/faildirs/faildirs/distill/clip/tokenizer"
+	"github.com/gomlx/compute"
 )
 
 // tinyConfig is a small model for tests (image 32, patch 8, width 32, 1 layer, embed 8).
@@ -102,6 +103,21 @@ func TestTensorShapesMatchSpecCounts(t *testing.T) {
 	}
 }
 
+// saveAndLoad saves m to a temporary folder and loads it back with LoadDir; it returns the loaded model and the
+// folder.
+func saveAndLoad(t *testing.T, m *Model, b compute.Backend) (*Model, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadDir(dir, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back, dir
+}
+
 // TestHeterogeneousTowers runs a random model whose towers differ in width, heads, depth and activation, with a
 // 14-pixel patch, through save/load and both towers (shapes must line up everywhere).
 func TestHeterogeneousTowers(t *testing.T) {
@@ -113,14 +129,7 @@ func TestHeterogeneousTowers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if err := m.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	back, err := LoadDir(dir, b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back, _ := saveAndLoad(t, m, b)
 	pooled, embeds, err := back.ImageFeaturesTensor(make([]float32, 3*3*28*28), 3)
 	if err != nil || len(pooled) != 3*48 || len(embeds) != 3*12 {
 		t.Fatalf("image features: %d, %d values, %v", len(pooled), len(embeds), err)
@@ -147,14 +156,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Tokenizer = testTokenizer(t)
-	dir := t.TempDir()
-	if err := m.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	back, err := LoadDir(dir, b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back, dir := saveAndLoad(t, m, b)
 	if back.Config != cfg {
 		t.Errorf("config changed: %+v vs %+v", back.Config, cfg)
 	}
