@@ -54,10 +54,10 @@ type modelGolden struct {
 	DebugTextHidden   jtensor  `json:"debug_text_last_hidden_state"`
 }
 
-// goldenDirs returns the model folders of FAILDIRS_CLIP_GOLDEN (default: the shared tiny-a).
+// goldenDirs returns the model folders of FAILDIRS_CLIP_GOLDEN (default: the committed testdata/tiny-a).
 func goldenDirs(t *testing.T) []string {
 	t.Helper()
-	dirs, err := fixtures.Paths(fixtures.EnvCLIPGolden, "tiny-a")
+	dirs, err := fixtures.Paths(fixtures.EnvCLIPGolden, "testdata/tiny-a")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func scalarVar(t *testing.T, m *Model, name string) float32 {
 
 func tokenizerGoldenPath(t *testing.T) string {
 	t.Helper()
-	paths, err := fixtures.Paths(fixtures.EnvTokenizerGolden, "tokenizer_golden.json")
+	paths, err := fixtures.Paths(fixtures.EnvTokenizerGolden, "tokenizer/testdata/tokenizer_golden.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -298,7 +298,7 @@ func TestStreamsAgree(t *testing.T) {
 	}
 }
 
-// testTokenizer loads OpenAI's BPE file from the shared fixtures (FAILDIRS_TOKENIZER_GOLDEN's folder).
+// testTokenizer loads OpenAI's BPE file beside the tokenizer golden (committed, or FAILDIRS_TOKENIZER_GOLDEN's folder).
 func testTokenizer(t *testing.T) *tokenizer.Tokenizer {
 	t.Helper()
 	dir := filepath.Dir(tokenizerGoldenPath(t))

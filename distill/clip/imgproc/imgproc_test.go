@@ -11,8 +11,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/faildirs/faildirs/distill/clip/internal/fixtures"
 )
 
 type jtensor struct {
@@ -49,14 +47,9 @@ func rgbFrom(t jtensor) *RGB {
 // TestPreprocessGolden checks resize bytes (exact: Pillow's fixed-point bicubic is reproduced), crop offsets
 // (exact) and normalised values (1e-5) against torchvision/Pillow outputs.
 func TestPreprocessGolden(t *testing.T) {
-	dir, err := fixtures.ClipDir()
+	raw, err := os.ReadFile("testdata/preprocess_golden.json")
 	if err != nil {
-		t.Fatal(err)
-	}
-	path := dir + "/preprocess_golden.json"
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("preprocess golden (in the shared fixtures, <module root>/../shared/fixtures/clip): %v", err)
+		t.Fatalf("preprocess golden: %v", err)
 	}
 	var g preprocessGolden
 	if err := json.Unmarshal(raw, &g); err != nil {

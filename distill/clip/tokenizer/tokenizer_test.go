@@ -35,7 +35,7 @@ type goldenEntry struct {
 // loadGolden reads the tokenizer golden (FAILDIRS_TOKENIZER_GOLDEN) and the BPE file beside it.
 func loadGolden(t *testing.T) (golden, string) {
 	t.Helper()
-	paths, err := fixtures.Paths(fixtures.EnvTokenizerGolden, "tokenizer_golden.json")
+	paths, err := fixtures.Paths(fixtures.EnvTokenizerGolden, "testdata/tokenizer_golden.json")
 	if err != nil {
 		t.Fatal(err)
 	}
