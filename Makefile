@@ -11,7 +11,7 @@ endif
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: setup quickstart lab test lint gotest nbtest bench env
+.PHONY: setup quickstart lab test lint gotest labcheck nbtest bench env
 
 ## setup: Debian packages (Jupyter, Fashion-MNIST, WordNet), gonb + goimports, the GoNB kernel
 setup:
@@ -23,12 +23,12 @@ quickstart: setup
 	mv results/00_quickstart.html results/quickstart.html
 	@echo "wrote results/quickstart.html"
 
-## lab: Jupyter with the GoNB kernel on notebooks/
+## lab: the classic Jupyter notebook server on notebooks/ with the GoNB kernel (--allow-root added as root)
 lab: setup
-	cd notebooks && jupyter notebook
+	go run ./distill/cmd/nbcheck -lab notebooks
 
-## test: gofmt, go vet, go test, and every notebook executed headless
-test: setup lint gotest nbtest
+## test: gofmt, go vet, go test, the `make lab` path headless, and every notebook executed headless
+test: setup lint gotest labcheck nbtest
 
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -37,6 +37,9 @@ lint:
 
 gotest:
 	go test ./...
+
+labcheck:
+	go run ./distill/cmd/nbcheck -lab-check notebooks
 
 nbtest:
 	go run ./distill/cmd/nbcheck $(NOTEBOOKS)

@@ -11,7 +11,14 @@
 // Usage:
 //
 //	nbcheck [-out DIR] [-html DIR] [-timeout 900s] notebook.ipynb...
-//	nbcheck -install-kernel [-jupyter-data DIR]   # register the kernel for `jupyter lab` (make lab)
+//	nbcheck -install-kernel [-jupyter-data DIR]   # register the kernel for the user's Jupyter (make setup)
+//	nbcheck -lab DIR                              # the classic notebook server on DIR (make lab)
+//	nbcheck -lab-check DIR [-timeout 5m]          # the `make lab` path headless: server, kernel, one cell
+//
+// -lab runs `jupyter-notebook` on DIR with the registered GoNB kernel (adding --allow-root as root: containers and
+// CI machines run as root). -lab-check starts that same server on a free loopback port with a random token, checks
+// that the gonb kernel is listed by /api/kernelspecs, starts a GoNB session through the REST API, executes one Go
+// cell over the kernel's websocket channel, checks its output, and shuts everything down within the timeout.
 package main
 
 import (
@@ -42,8 +49,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 15*time.Minute, "per-cell timeout")
 	installOnly := fs.Bool("install-kernel", false, "only register the GoNB kernel (in -jupyter-data) and exit")
 	jupyterData := fs.String("jupyter-data", "", "JUPYTER_DATA_DIR for the kernel (default: temporary; with -install-kernel: Jupyter's default)")
+	lab := fs.String("lab", "", "start the classic Jupyter notebook server on this folder with the GoNB kernel (make lab)")
+	labCheckDir := fs.String("lab-check", "", "check the -lab path headless on this folder: server, gonb kernel spec, one cell over the kernel channel")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *lab != "" || *labCheckDir != "" {
+		if fs.NArg() > 0 {
+			fmt.Fprintf(stderr, "nbcheck: unexpected arguments %q with -lab/-lab-check\n", fs.Args())
+			return 2
+		}
+		if *lab != "" {
+			err := runLab(*lab, stdout) // returns only on failure
+			fmt.Fprintf(stderr, "nbcheck: %v\n", err)
+			return 1
+		}
+		labTimeout := *timeout
+		if !isFlagSet(fs, "timeout") {
+			labTimeout = 5 * time.Minute
+		}
+		start := time.Now()
+		if err := labCheck(ctx, *labCheckDir, labTimeout, stdout); err != nil {
+			fmt.Fprintf(stdout, "FAIL lab check (%.1fs): %v\n", time.Since(start).Seconds(), err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "PASS lab check (%.1fs)\n", time.Since(start).Seconds())
+		return 0
 	}
 	if *installOnly {
 		dir := *jupyterData
@@ -175,6 +206,12 @@ func kernelEnv(env []string, dataDir string) []string {
 		env = append(env, "GOEXPERIMENT=simd")
 	}
 	return env
+}
+
+func isFlagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func defaultJupyterData() string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -98,5 +99,58 @@ func TestHarnessOnRealNotebooks(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("harness output lacks %q", want)
 		}
+	}
+}
+
+func TestLabServerArgs(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		root    bool
+		port    int
+		token   string
+		browser bool
+		want    []string
+		absent  []string
+	}{
+		{"make lab as a user", false, 0, "", true, []string{"notebook", "--notebook-dir=nb"}, []string{"--allow-root", "--no-browser", "--port-retries=0"}},
+		{"make lab as root, headless", true, 0, "", false, []string{"--allow-root", "--no-browser"}, []string{"--ip=127.0.0.1"}},
+		{"lab check", true, 4242, "t0k", false, []string{"--allow-root", "--ip=127.0.0.1", "--port=4242", "--port-retries=0", "--NotebookApp.token=t0k", "--no-browser"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := labServerArgs("nb", tc.root, tc.port, tc.token, tc.browser)
+			for _, w := range tc.want {
+				if !slices.Contains(args, w) {
+					t.Errorf("args %q lack %q", args, w)
+				}
+			}
+			for _, a := range tc.absent {
+				if slices.Contains(args, a) {
+					t.Errorf("args %q contain %q", args, a)
+				}
+			}
+		})
+	}
+}
+
+// TestLabCheck runs the `make lab` path headless with the kernel `make setup` registered, then checks that the
+// same check fails clearly when no GoNB kernel is registered (an empty HOME and JUPYTER_DATA_DIR).
+func TestLabCheck(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-lab-check", "testdata"}, &out, &errOut); code != 0 {
+		t.Fatalf("lab check failed (exit %d):\n%s%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), `cell output "lab check: 42"`) {
+		t.Errorf("lab check output lacks the cell's output:\n%s", out.String())
+	}
+
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("JUPYTER_DATA_DIR", filepath.Join(home, "jupyter"))
+	out.Reset()
+	if code := run(context.Background(), []string{"-lab-check", "testdata"}, &out, &errOut); code == 0 {
+		t.Fatalf("lab check passed without a registered GoNB kernel:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "no gonb kernel") {
+		t.Errorf("the failure does not say the kernel is missing:\n%s", out.String())
 	}
 }
