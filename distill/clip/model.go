@@ -244,7 +244,7 @@ func (m *Model) Save(dir string) error {
 }
 
 // Fingerprint identifies the model's computation: a SHA-256 over the configuration, the preprocessing and every
-// weight value, computed once and memoised. Call [Model.ResetFingerprint] after changing weights in place.
+// weight value, computed once and memoised. Call [Model.WeightsChanged] after changing weights in place.
 func (m *Model) Fingerprint() (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -275,18 +275,18 @@ func (m *Model) Fingerprint() (string, error) {
 	return m.fingerprint, nil
 }
 
-// ResetFingerprint forgets the memoised fingerprint, after weights were changed in place (the compiled
-// executables read the weights at each call and need no reset).
-func (m *Model) ResetFingerprint() {
+// WeightsChanged must be called after weights were changed in place (training): it forgets the memoised
+// fingerprint and the compiled executables. Backends that prefer constants for variables (the Go backend) make
+// GoMLX embed the weights of an inference graph as constants when it is compiled, so an executable compiled before
+// the change would keep computing with the old weights.
+func (m *Model) WeightsChanged() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.fingerprint = ""
+	m.finalizeExecs()
 }
 
-// Finalize releases the compiled executables and the weights.
-func (m *Model) Finalize() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+func (m *Model) finalizeExecs() {
 	if m.imageExec != nil {
 		m.imageExec.Finalize()
 		m.imageExec = nil
@@ -295,6 +295,13 @@ func (m *Model) Finalize() {
 		m.textExec.Finalize()
 		m.textExec = nil
 	}
+}
+
+// Finalize releases the compiled executables and the weights.
+func (m *Model) Finalize() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.finalizeExecs()
 	m.Store.Finalize()
 }
 

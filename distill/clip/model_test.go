@@ -11,6 +11,7 @@ import (
 	"github.com/faildirs/faildirs/distill/clip/safetensors"
 	"github.com/faildirs/faildirs/distill/clip/tokenizer"
 	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // tinyConfig is a small model for tests (image 32, patch 8, width 32, 1 layer, embed 8).
@@ -307,4 +308,48 @@ func testTokenizer(t *testing.T) *tokenizer.Tokenizer {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// TestWeightsChanged doubles the visual projection in place (training does the same through the store): after
+// WeightsChanged the image embeddings double and the fingerprint changes.
+func TestWeightsChanged(t *testing.T) {
+	b := goBackend(t)
+	m, err := NewRandom(tinyConfig(), 3, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := make([]float32, 2*3*32*32)
+	for i := range px {
+		px[i] = float32(math.Cos(float64(i) / 7))
+	}
+	_, e1, err := m.ImageFeaturesTensor(px, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1, _ := m.Fingerprint()
+	v := m.Store.GetVariable(VariablePath("visual_projection.weight"))
+	old, err := v.Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := tensors.MustCopyFlatData[float32](old)
+	for i := range w {
+		w[i] *= 2
+	}
+	if err := v.SetValue(tensors.FromFlatDataAndDimensions(w, old.Shape().Dimensions...)); err != nil {
+		t.Fatal(err)
+	}
+	m.WeightsChanged()
+	_, e2, err := m.ImageFeaturesTensor(px, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range e1 {
+		if math.Abs(float64(e2[i]-2*e1[i])) > 1e-5*(1+math.Abs(float64(e1[i]))) {
+			t.Fatalf("embedding %d after doubling the projection: %v, want %v", i, e2[i], 2*e1[i])
+		}
+	}
+	if f2, _ := m.Fingerprint(); f2 == f1 {
+		t.Error("the fingerprint did not change with the weights")
+	}
 }

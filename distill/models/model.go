@@ -167,6 +167,8 @@ func (m *Model) Train(ctx context.Context, ex Examples, opts TrainOptions) ([]Ep
 	bar := progress.New(opts.Progress, fmt.Sprintf("train %s", m.Config.Arch), opts.Epochs*steps)
 	defer bar.Done()
 	var stats []EpochStats
+	m.weightsChanged()
+	defer m.weightsChanged() // also when interrupted mid-epoch
 	for epoch := 1; epoch <= opts.Epochs; epoch++ {
 		start := time.Now()
 		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
@@ -197,6 +199,7 @@ func (m *Model) Train(ctx context.Context, ex Examples, opts TrainOptions) ([]Ep
 			sum += l
 			bar.Add(1)
 		}
+		m.weightsChanged()
 		st := EpochStats{Epoch: epoch, Loss: sum / float64(max(steps, 1)), EvalAccuracy: math.NaN()}
 		if opts.Eval != nil {
 			out, err := m.Predict(ctx, opts.Eval, PredictOptions{BatchSize: opts.BatchSize, Progress: io.Discard})
@@ -221,6 +224,16 @@ func (m *Model) Train(ctx context.Context, ex Examples, opts TrainOptions) ([]Ep
 		}
 	}
 	return stats, nil
+}
+
+// weightsChanged drops the compiled inference executable after the weights changed. Backends that prefer
+// constants for variables (the Go backend) make GoMLX embed the weights of an inference graph as constants when
+// it is compiled, so an executable compiled before a training step would keep predicting with the old weights.
+func (m *Model) weightsChanged() {
+	if m.predict != nil {
+		m.predict.Finalize()
+		m.predict = nil
+	}
 }
 
 func (m *Model) newTrainer(lr, wd float64) {

@@ -373,3 +373,49 @@ func TestResNet18Overfits(t *testing.T) {
 		t.Errorf("inference accuracy on the 32 training images %.3f", acc)
 	}
 }
+
+// TestPredictAfterMoreTraining predicts, trains on, and predicts again with the same batch size: the second
+// prediction must use the new weights (equal to a reloaded checkpoint's), not the weights the inference executable
+// was compiled with (the Go backend embeds an inference graph's weights as constants).
+func TestPredictAfterMoreTraining(t *testing.T) {
+	b := goBackend(t)
+	train, test := colorSplit(96, 8, 11), colorSplit(40, 8, 12)
+	for _, arch := range []Arch{MLP, CNN} {
+		m, err := New(b, Config{Arch: arch, NumClasses: 2, H: 8, W: 8, Width: 4, Hidden: []int{16}}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := TrainOptions{Epochs: 1, BatchSize: 16, Progress: io.Discard}
+		if _, err := m.Train(context.Background(), train, opts); err != nil {
+			t.Fatal(err)
+		}
+		popts := PredictOptions{BatchSize: 8, Progress: io.Discard}
+		before, err := m.Predict(context.Background(), test, popts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "m.safetensors")
+		opts.Epochs, opts.Checkpoint, opts.Eval = 2, path, test // Eval compiles an inference executable mid-training
+		if _, err := m.Train(context.Background(), train, opts); err != nil {
+			t.Fatal(err)
+		}
+		after, err := m.Predict(context.Background(), test, popts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reloaded, err := Load(b, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := reloaded.Predict(context.Background(), test, popts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxAbsDiff(after.Probs, want.Probs); d > 1e-6 {
+			t.Errorf("%s: predictions after more training differ from the saved weights' by %g", arch, d)
+		}
+		if d := maxAbsDiff(after.Probs, before.Probs); d == 0 {
+			t.Errorf("%s: predictions did not change with two more epochs of training", arch)
+		}
+	}
+}

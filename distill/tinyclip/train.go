@@ -502,7 +502,7 @@ func Train(ctx context.Context, f *data.Fashion, opts Options) (_ *clip.Model, _
 	}
 	rec.LogitScale = math.Exp(ls)
 	m.Source = "tinyclip:" + rec.Fingerprint
-	m.ResetFingerprint()
+	m.WeightsChanged()
 	return m, rec, nil
 }
 
