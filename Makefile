@@ -2,9 +2,12 @@
 # Every target installs what it needs first (`make setup`, idempotent and fast when everything is present).
 
 SHELL := /bin/bash
+# The Go toolchain go.mod needs (GoMLX v0.28.16 requires Go 1.27); the go command fetches it from the module proxy
+# once (about 76 MB) when the installed Go is another version.
+export GOTOOLCHAIN := go1.27.3
 GOBIN := $(shell go env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
-# GoMLX's Go backend compiles its AVX2/AVX-512 matmul kernels only with this experiment (Go 1.26, amd64).
+# GoMLX's Go backend compiles its AVX2/AVX-512 matmul kernels only with this experiment (amd64).
 ifeq ($(shell go env GOARCH),amd64)
 export GOEXPERIMENT := simd
 endif

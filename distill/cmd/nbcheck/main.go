@@ -208,6 +208,17 @@ func kernelEnv(env []string, dataDir string) []string {
 	return env
 }
 
+// releaseToolchain returns the Go release named by a runtime.Version() string ("go1.27.3-X:simd" → "go1.27.3"),
+// or "" for a development build.
+func releaseToolchain(version string) string {
+	v, _, _ := strings.Cut(version, "-")
+	v, _, _ = strings.Cut(v, " ")
+	if !strings.HasPrefix(v, "go1.") || strings.Trim(v[len("go1."):], "0123456789.") != "" {
+		return ""
+	}
+	return v
+}
+
 func isFlagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
@@ -246,11 +257,13 @@ func installKernel(ctx context.Context, dataDir string, rawErrors bool) error {
 		return fmt.Errorf("gonb --install: %v\n%s", err, out)
 	}
 	spec := filepath.Join(dataDir, "kernels", "gonb", "kernel.json")
-	return patchKernelSpec(spec, os.Getenv("PATH"), runtime.GOARCH)
+	return patchKernelSpec(spec, os.Getenv("PATH"), runtime.GOARCH, runtime.Version())
 }
 
-// patchKernelSpec adds GOEXPERIMENT=simd (amd64) and PATH to the "env" of a kernel.json, writing atomically.
-func patchKernelSpec(path, pathEnv, goarch string) error {
+// patchKernelSpec adds GOEXPERIMENT=simd (amd64), PATH and GOTOOLCHAIN to the "env" of a kernel.json, writing
+// atomically. toolchain is the Go release nbcheck was built with (the one go.mod needs, e.g. "go1.27.3"): the kernel
+// compiles cells with that same toolchain, whatever Go the machine has installed; a development build sets none.
+func patchKernelSpec(path, pathEnv, goarch, toolchain string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("reading kernel spec: %w", err)
@@ -268,6 +281,9 @@ func patchKernelSpec(path, pathEnv, goarch string) error {
 	}
 	if pathEnv != "" {
 		env["PATH"] = pathEnv
+	}
+	if tc := releaseToolchain(toolchain); tc != "" {
+		env["GOTOOLCHAIN"] = tc
 	}
 	spec["env"] = env
 	out, err := json.MarshalIndent(spec, "", "  ")

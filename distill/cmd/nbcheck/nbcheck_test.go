@@ -60,7 +60,7 @@ func TestPatchKernelSpec(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"argv":["/x/gonb","--kernel","{connection_file}"],"display_name":"Go (gonb)","env":{}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := patchKernelSpec(path, "/go/bin:/usr/bin", "amd64"); err != nil {
+	if err := patchKernelSpec(path, "/go/bin:/usr/bin", "amd64", "go1.27.3-X:simd"); err != nil {
 		t.Fatal(err)
 	}
 	var spec struct {
@@ -71,7 +71,8 @@ func TestPatchKernelSpec(t *testing.T) {
 	if err := json.Unmarshal(raw, &spec); err != nil {
 		t.Fatal(err)
 	}
-	if spec.Env["GOEXPERIMENT"] != "simd" || spec.Env["PATH"] != "/go/bin:/usr/bin" || len(spec.Argv) != 3 {
+	if spec.Env["GOEXPERIMENT"] != "simd" || spec.Env["PATH"] != "/go/bin:/usr/bin" || spec.Env["GOTOOLCHAIN"] != "go1.27.3" ||
+		len(spec.Argv) != 3 {
 		t.Fatalf("patched spec = %s", raw)
 	}
 }
@@ -152,5 +153,14 @@ func TestLabCheck(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "no gonb kernel") {
 		t.Errorf("the failure does not say the kernel is missing:\n%s", out.String())
+	}
+}
+
+func TestReleaseToolchain(t *testing.T) {
+	for in, want := range map[string]string{"go1.27.3": "go1.27.3", "go1.27.3-X:simd": "go1.27.3", "go1.26.8 X:simd": "go1.26.8",
+		"devel go1.28-abcdef": "", "go1.27rc1": "", "": ""} {
+		if got := releaseToolchain(in); got != want {
+			t.Errorf("releaseToolchain(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
