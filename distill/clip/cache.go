@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/faildirs/faildirs/distill/clip/safetensors"
+	"github.com/faildirs/faildirs/distill/safetensors"
 )
 
 // The embedding cache format (version 1) is documented in the package doc.
@@ -231,7 +231,7 @@ func (c *embedCache) save() error {
 			return fmt.Errorf("clip cache: %w", err)
 		}
 	}
-	err := safetensors.Write(c.path, []safetensors.Tensor{
+	err := safetensors.Save(c.path, []safetensors.Tensor{
 		{Name: "embeddings", Shape: []int{st.n, st.dim}, Data: st.emb},
 		{Name: "status", Shape: []int{st.n}, U8: st.status},
 	}, meta)

@@ -13,8 +13,8 @@ import (
 
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
-	"github.com/faildirs/faildirs/distill/clip/safetensors"
 	"github.com/faildirs/faildirs/distill/clip/tokenizer"
+	"github.com/faildirs/faildirs/distill/safetensors"
 	"github.com/faildirs/faildirs/internal/atomicfile"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -223,7 +223,7 @@ func (m *Model) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("clip save: %w", err)
 	}
-	if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
+	if err := safetensors.Save(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
 		return fmt.Errorf("clip save: %w", err)
 	}
 	pre, _ := json.MarshalIndent(map[string]any{

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/faildirs/faildirs/distill/clip/safetensors"
 	"github.com/faildirs/faildirs/distill/clip/tokenizer"
+	"github.com/faildirs/faildirs/distill/safetensors"
 	"github.com/gomlx/compute"
 )
 
@@ -214,7 +214,7 @@ func TestLoadWeightErrors(t *testing.T) {
 		if err := m.Save(dir); err != nil {
 			t.Fatal(err)
 		}
-		if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), edit(append([]safetensors.Tensor(nil), ts...)), nil); err != nil {
+		if err := safetensors.Save(filepath.Join(dir, "model.safetensors"), edit(append([]safetensors.Tensor(nil), ts...)), nil); err != nil {
 			t.Fatal(err)
 		}
 		return dir

@@ -274,6 +274,22 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		if d := maxAbsDiff(got.Features, want.Features); d > 1e-5 {
 			t.Errorf("%s: loaded model's features differ by %g", cfg.Arch, d)
 		}
+		// Write and Read round-trip through a stream too.
+		var buf bytes.Buffer
+		if err := m.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		m3, err := Read(b, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got3, err := m3.Predict(context.Background(), train, PredictOptions{Progress: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxAbsDiff(got3.Probs, want.Probs); d > 1e-6 {
+			t.Errorf("%s: model read from a stream: probabilities differ by %g", cfg.Arch, d)
+		}
 		// Corrupt files fail with a message naming the file.
 		raw, _ := os.ReadFile(path)
 		for name, bad := range map[string][]byte{"truncated": raw[:len(raw)-9], "not a checkpoint": []byte("hello world, not safetensors at all"), "empty": nil} {
