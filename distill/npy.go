@@ -3,9 +3,11 @@ package distill
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/faildirs/faildirs/internal/atomicfile"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/core/tensors/numpy"
@@ -119,28 +121,12 @@ func convert[From int64 | int32 | int16 | int8 | uint8 | float64, To int | float
 	return out, nil
 }
 
-// WriteNPYFloat32 writes values as a float32 .npy vector, atomically (temporary file, then rename).
-func WriteNPYFloat32(path string, values []float32) (err error) {
+// WriteNPYFloat32 writes values as a float32 .npy vector, atomically (internal/atomicfile).
+func WriteNPYFloat32(path string, values []float32) error {
 	t := tensors.FromFlatDataAndDimensions(values, len(values))
 	defer func() { _ = t.FinalizeAll() }()
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return numpy.ToNpyWriter(t, w) }); err != nil {
 		return fmt.Errorf("distill: WriteNPYFloat32: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = numpy.ToNpyWriter(t, tmp); err != nil {
-		return fmt.Errorf("distill: WriteNPYFloat32 %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("distill: WriteNPYFloat32 %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("distill: WriteNPYFloat32 %s: %w", path, err)
 	}
 	return nil
 }

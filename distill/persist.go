@@ -6,7 +6,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 // File format of a saved [Model] (version 1): one JSON object,
@@ -55,26 +56,10 @@ func (m *Model) Save(w io.Writer) error {
 		Backend: m.Backend, Whitening: m.Whitening, Classes: m.Info})
 }
 
-// SaveFile writes the model to path atomically (a temporary file in the same folder, then a rename).
-func (m *Model) SaveFile(path string) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+// SaveFile writes the model to path atomically (internal/atomicfile).
+func (m *Model) SaveFile(path string) error {
+	if err := atomicfile.Write(path, m.Save); err != nil {
 		return fmt.Errorf("distill: SaveFile: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = m.Save(tmp); err != nil {
-		return fmt.Errorf("distill: SaveFile %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("distill: SaveFile %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("distill: SaveFile %s: %w", path, err)
 	}
 	return nil
 }

@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"time"
 
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 // RecordFile is the name of the training record written beside the model files.
@@ -62,52 +61,25 @@ func ReadRecord(dir string) (*Record, error) {
 }
 
 // Save writes m in HF layout (config.json, model.safetensors, preprocessor_config.json, vocab.json, merges.txt,
-// tokenizer configs) plus the record (tinyclip.json) into dir, atomically: everything goes into a temporary
-// sibling folder that is renamed to dir at the end. When dir already exists it is replaced only if replace is
-// true (the old folder is moved aside first and removed after the rename); otherwise Save fails.
+// tokenizer configs) plus the record (tinyclip.json) into dir, atomically ([atomicfile.WriteDir]: a temporary
+// sibling folder renamed to dir at the end). When dir already exists it is replaced only if replace is true;
+// otherwise Save fails.
 func Save(m *clip.Model, rec *Record, dir string, replace bool) error {
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("tinyclip: %w", err)
-	}
-	if _, err := os.Stat(dir); err == nil && !replace {
-		return fmt.Errorf("tinyclip: %s already exists", dir)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("tinyclip: %w", err)
-	}
-	defer os.RemoveAll(tmp) // no-op after a successful rename
-	if err := m.Save(tmp); err != nil {
-		return fmt.Errorf("tinyclip: saving into %s: %w", tmp, err)
-	}
-	if rec != nil {
+	err := atomicfile.WriteDir(dir, replace, func(tmp string) error {
+		if err := m.Save(tmp); err != nil {
+			return err
+		}
+		if rec == nil {
+			return nil
+		}
 		raw, err := json.MarshalIndent(rec, "", "  ")
 		if err != nil {
-			return fmt.Errorf("tinyclip: %w", err)
+			return err
 		}
-		if err := os.WriteFile(filepath.Join(tmp, RecordFile), append(raw, '\n'), 0o644); err != nil {
-			return fmt.Errorf("tinyclip: %w", err)
-		}
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
+		return atomicfile.WriteBytes(filepath.Join(tmp, RecordFile), append(raw, '\n'))
+	})
+	if err != nil {
 		return fmt.Errorf("tinyclip: %w", err)
-	}
-	var old string
-	if _, err := os.Stat(dir); err == nil {
-		old = filepath.Join(parent, "."+filepath.Base(dir)+".old-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("tinyclip: moving the old %s aside: %w", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			_ = os.Rename(old, dir)
-		}
-		return fmt.Errorf("tinyclip: renaming %s to %s: %w", tmp, dir, err)
-	}
-	if old != "" {
-		_ = os.RemoveAll(old)
 	}
 	return nil
 }

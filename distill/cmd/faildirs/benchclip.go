@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +42,7 @@ type torchBenchResult struct {
 	TextsPerS  float64 `json:"texts_per_s"`
 }
 
-func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("bench-clip", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	batch := fs.Int("batch", 32, "batch size")
@@ -94,17 +93,15 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "model:    %s (loaded in %.1fs)\nbackend:  %s\n", rep.Model, rep.LoadS, info)
 		fmt.Fprintf(stdout, "batch %d, %d timed runs each, %d CPUs, %d stream(s)\n", *batch, *runs, rep.NumCPU, rep.Streams)
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("bench-clip: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("bench-clip: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return fmt.Errorf("bench-clip: %w", err)
 	}
+	defer func() {
+		if perr := stopProfile(); perr != nil && err == nil {
+			err = fmt.Errorf("bench-clip: %w", perr)
+		}
+	}()
 	if rep.Images, err = m.BenchImages(*batch, *runs); err != nil {
 		return err
 	}

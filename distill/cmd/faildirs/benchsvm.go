@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,23 +112,17 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
 	load := readLoadAvg()
 	busy0, self0 := machineBusySeconds(), selfCPUSeconds()
 	start := time.Now()
 	model, stats, err := distill.FitWithStats(splits["train"], splits["val"], opts)
 	wall := time.Since(start)
-	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
+	if perr := stopProfile(); perr != nil && err == nil {
+		err = perr
 	}
 	if err != nil {
 		return err

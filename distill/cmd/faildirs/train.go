@@ -20,6 +20,7 @@ import (
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/models"
 	"github.com/faildirs/faildirs/distill/progress"
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 // trainFlags are the options of "faildirs train".
@@ -271,7 +272,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	sumPath := filepath.Join(f.out, "summary.json")
-	if err := trainWriteFile(sumPath, append(js, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(sumPath, append(js, '\n')); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s and pred-<split>.csv\n", sumPath)
@@ -474,21 +475,5 @@ func trainWriteFloat32s(path string, v []float32) error {
 		u := math.Float32bits(x)
 		buf[4*i], buf[4*i+1], buf[4*i+2], buf[4*i+3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
 	}
-	return trainWriteFile(path, buf)
-}
-
-func trainWriteFile(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(path, buf)
 }

@@ -28,6 +28,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 func main() {
@@ -151,8 +153,12 @@ func exportHTML(ctx context.Context, executed, htmlDir, name, dataDir string) er
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("html export of %s failed: %v\n%s", executed, err, out)
 	}
-	// Rename into place so a reader never sees a half-written report.
-	return os.Rename(filepath.Join(tmp, name+".html"), filepath.Join(htmlDir, name+".html"))
+	// Written atomically so a reader never sees a half-written report.
+	html, err := os.ReadFile(filepath.Join(tmp, name+".html"))
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(filepath.Join(htmlDir, name+".html"), html)
 }
 
 // cellError keeps the informative part of nbconvert's output on failure: the CellExecutionError block if present
