@@ -4,10 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif"  // decoders for image files
-	_ "image/jpeg" // decoders for image files
-	_ "image/png"  // decoders for image files
-	"os"
 	"runtime"
 	"sync"
 )
@@ -234,20 +230,6 @@ func (s *Split) GroupCounts(n int) []int {
 		}
 	}
 	return c
-}
-
-// DecodeFile opens and decodes one image file (JPEG, PNG or GIF); errors name the file.
-func DecodeFile(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", path, err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("image %s: cannot decode: %w", path, err)
-	}
-	return img, nil
 }
 
 // Splits returns the dataset's non-nil splits in the order train, val, test, pool.

@@ -16,10 +16,8 @@ import (
 
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/clip"
+	"github.com/faildirs/faildirs/distill/data"
 )
-
-// imageExts are the file extensions "faildirs embed" collects from folders.
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
 
 // embedSummary is what "faildirs embed" prints at the end (as text, or JSON with -json).
 type embedSummary struct {
@@ -114,7 +112,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// collectImages expands folders (recursively, image extensions only) and keeps files as given; the result is
+// collectImages expands folders (recursively, data.IsImageFile files only) and keeps files as given; the result is
 // sorted and de-duplicated so that a rerun sees the same order.
 func collectImages(args []string) ([]string, error) {
 	seen := map[string]bool{}
@@ -135,7 +133,7 @@ func collectImages(args []string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if !d.IsDir() && imageExts[strings.ToLower(filepath.Ext(p))] && !seen[p] {
+			if !d.IsDir() && data.IsImageFile(p) && !seen[p] {
 				seen[p] = true
 				paths = append(paths, p)
 			}
