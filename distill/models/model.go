@@ -18,6 +18,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/faildirs/faildirs/distill/data"
+	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/progress"
 )
 
@@ -330,14 +331,11 @@ type Output struct {
 	Labels, Preds []int
 	// Conf is the softmax probability of the true class.
 	Conf []float32
-	// Probs is the softmax output, N×NumClasses row-major.
-	Probs []float32
-	// NumClasses is the row length of Probs.
-	NumClasses int
-	// Features are the penultimate activations, N×FeatureDim row-major (only with PredictOptions.Features).
-	Features []float32
-	// FeatureDim is the row length of Features.
-	FeatureDim int
+	// Probs is the softmax output: one row of NumClasses probabilities per example.
+	Probs matrix.Dense
+	// Features are the penultimate activations, one row of Config.FeatureDim() values per example (only with
+	// PredictOptions.Features; a latent space of its own).
+	Features matrix.Dense
 }
 
 // Accuracy is the fraction of correct predictions (NaN when empty).
@@ -383,10 +381,9 @@ func (m *Model) Predict(ctx context.Context, ex Examples, opts PredictOptions) (
 		m.predict = exec
 	}
 	k := m.Config.NumClasses
-	out := &Output{Labels: make([]int, n), Preds: make([]int, n), Conf: make([]float32, n), Probs: make([]float32, n*k), NumClasses: k}
+	out := &Output{Labels: make([]int, n), Preds: make([]int, n), Conf: make([]float32, n), Probs: matrix.Zeros(n, k)}
 	if opts.Features {
-		out.FeatureDim = m.Config.FeatureDim()
-		out.Features = make([]float32, n*out.FeatureDim)
+		out.Features = matrix.Zeros(n, m.Config.FeatureDim())
 	}
 	bar := progress.New(opts.Progress, fmt.Sprintf("predict %s", m.Config.Arch), n)
 	defer bar.Done()
@@ -412,14 +409,14 @@ func (m *Model) Predict(ctx context.Context, ex Examples, opts PredictOptions) (
 		if err != nil {
 			return nil, fmt.Errorf("models: predict: %w", err)
 		}
-		copy(out.Probs[start*k:(start+cnt)*k], probs[:cnt*k])
+		copy(out.Probs.Data[start*k:(start+cnt)*k], probs[:cnt*k])
 		if opts.Features {
 			f, err := tensors.CopyFlatData[float32](res[1])
 			if err != nil {
 				return nil, fmt.Errorf("models: predict: %w", err)
 			}
-			d := out.FeatureDim
-			copy(out.Features[start*d:(start+cnt)*d], f[:cnt*d])
+			d := out.Features.Cols
+			copy(out.Features.Data[start*d:(start+cnt)*d], f[:cnt*d])
 		}
 		for _, t := range res {
 			_ = t.FinalizeAll()
@@ -427,7 +424,7 @@ func (m *Model) Predict(ctx context.Context, ex Examples, opts PredictOptions) (
 		bar.Add(cnt)
 	}
 	for i := range n {
-		row := out.Probs[i*k : (i+1)*k]
+		row := out.Probs.Row(i)
 		best := 0
 		for c := range row {
 			if row[c] > row[best] {

@@ -113,8 +113,8 @@ func TestPipelineSmall(t *testing.T) {
 		}
 	}
 	for _, name := range splitNames {
-		a, b := p.Emb[name], p2.Emb[name]
-		if len(a) != len(b) {
+		a, b := p.Emb[name].Data, p2.Emb[name].Data
+		if len(a) != len(b) || p.Emb[name].Cols != p2.Emb[name].Cols {
 			t.Fatalf("%s: cached embeddings have %d values, want %d", name, len(b), len(a))
 		}
 		for i := range a {

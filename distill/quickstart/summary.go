@@ -229,7 +229,7 @@ func (p *Pipeline) surfacingOn(ctx context.Context, idx []int, c int, ks []int) 
 		in.Decisions, in.Confs = pick(in.Decisions, idx), pick(in.Confs, idx)
 		in.Labels, in.Groups = pick(in.Labels, idx), pick(in.Groups, idx)
 	}
-	curves, err := distill.SurfacingWith(in, ks)
+	curves, err := distill.Surfacing(in, ks)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +286,7 @@ func (p *Pipeline) Summary(ctx context.Context) (*Summary, error) {
 		bm.BestGroupAccuracy = max(bm.BestGroupAccuracy, g.TestAccuracy)
 	}
 	s.BaseModel = bm
-	s.CLIP = CLIPSummary{Dir: p.CLIPDir, Dim: p.Dim, Quality: p.CLIPQuality}
+	s.CLIP = CLIPSummary{Dir: p.CLIPDir, Dim: p.Emb["test"].Cols, Quality: p.CLIPQuality}
 
 	perClassTest := map[int]distill.ClassErrorMetrics{}
 	for _, m := range p.Eval.PerClass {

@@ -246,7 +246,7 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(e1, e2) {
+	if !slices.Equal(e1.Data, e2.Data) {
 		t.Fatalf("text embeddings differ after Save→Load")
 	}
 	sp, err := data.Spurious(f, data.SpuriousConfig{TrainPerClass: 8, ValPerGroup: 1, TestPerGroup: 1, PoolPerClass: -1})
@@ -280,24 +280,22 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := loaded.EmbedImagesWith(ctx, src, clip.EmbedOptions{BatchSize: n, Quiet: true})
+	res, err := loaded.EmbedImages(ctx, src, clip.EmbedOptions{BatchSize: n, Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := m.Dim()
-	for k, row := range res.Embeddings {
-		if diff := maxAbsDiff(row, i1[k*d:(k+1)*d]); diff > 1e-5 {
+	for k := range res.Embeddings.Rows {
+		if diff := maxAbsDiff(res.Embeddings.Row(k), i1[k*d:(k+1)*d]); diff > 1e-5 {
 			t.Fatalf("image %d: clip.EmbedImages differs from the training path by %g", k, diff)
 		}
 	}
-	rows, err := loaded.EmbedTextsWith(ctx, texts, clip.EmbedOptions{Quiet: true})
+	rows, err := loaded.EmbedTexts(ctx, texts, clip.EmbedOptions{Progress: io.Discard, Normalize: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, row := range rows {
-		r := slices.Clone(row)
-		clip.NormalizeRows(r, d)
-		if diff := maxAbsDiff(r, e1[k*d:(k+1)*d]); diff > 1e-5 {
+	for k := range rows.Rows {
+		if diff := maxAbsDiff(rows.Row(k), e1.Row(k)); diff > 1e-5 {
 			t.Fatalf("text %q: clip.EmbedTexts differs from the training path by %g", texts[k], diff)
 		}
 	}

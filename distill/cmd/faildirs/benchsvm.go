@@ -99,11 +99,10 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	defer b.Finalize()
 
 	opts := distill.DefaultOptions()
-	opts.Backend = b
 	opts.Solver.Tol, opts.Solver.MaxIter = *tol, *maxIter
-	opts.Progress = *showProgress
+	opts.Progress = io.Discard
 	if *showProgress {
-		opts.ProgressTo = stderr
+		opts.Progress = stderr
 	}
 	nc := max(splits["val"].NumClasses(), test.NumClasses())
 	opts.NumClasses = nc
@@ -119,7 +118,7 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	load := readLoadAvg()
 	busy0, self0 := machineBusySeconds(), selfCPUSeconds()
 	start := time.Now()
-	model, stats, err := distill.FitWithStats(splits["train"], splits["val"], opts)
+	model, err := distill.Fit(b, splits["train"], splits["val"], opts)
 	wall := time.Since(start)
 	if perr := stopProfile(); perr != nil && err == nil {
 		err = perr
@@ -127,6 +126,7 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	stats := model.Stats
 	cpu := selfCPUSeconds() - self0
 	others := 0.0
 	if busy0 >= 0 {
@@ -200,12 +200,12 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	if *decOut != "" {
-		if err := distill.WriteNPYFloat32(*decOut, ev.Decisions); err != nil {
+		if err := distill.SaveNPYFloat32(*decOut, ev.Decisions); err != nil {
 			return err
 		}
 	}
 	if *modelOut != "" {
-		if err := model.SaveFile(*modelOut); err != nil {
+		if err := model.Save(*modelOut); err != nil {
 			return err
 		}
 	}

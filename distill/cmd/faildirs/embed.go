@@ -81,8 +81,12 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	m.BackendInfo = info
 	start := time.Now()
-	res, err := m.EmbedImagesWith(ctx, clip.Files(paths), clip.EmbedOptions{BatchSize: *batch, CachePath: *out,
-		RecomputeStale: *recompute, SkipBad: *skipBad, CheckpointEvery: *every, Quiet: *quiet})
+	opts := clip.EmbedOptions{BatchSize: *batch, CachePath: *out, RecomputeStale: *recompute, SkipBad: *skipBad,
+		CheckpointEvery: *every, Progress: stderr}
+	if *quiet {
+		opts.Progress = io.Discard
+	}
+	res, err := m.EmbedImages(ctx, clip.Files(paths), opts)
 	if err != nil {
 		return err
 	}

@@ -244,7 +244,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		if f.features {
-			if err := trainWriteFloat32s(filepath.Join(f.out, "features-"+s.Name+".f32"), out.Features); err != nil {
+			if err := trainWriteFloat32s(filepath.Join(f.out, "features-"+s.Name+".f32"), out.Features.Data); err != nil {
 				return err
 			}
 		}
