@@ -124,7 +124,7 @@ func Fit(b compute.Backend, train, val Split, opts Options) (*FailureModel, erro
 	model.Fits = plan.fits
 	if b == nil {
 		var info backend.Info
-		if b, info, err = backend.New(); err != nil {
+		if b, info, err = backend.New(backend.Options{}); err != nil {
 			return nil, fmt.Errorf("distill: Fit: %w", err)
 		}
 		defer b.Finalize()

@@ -69,22 +69,18 @@ type Options struct {
 	Plugins func() []string
 }
 
-// New returns a backend chosen as the package documentation describes, reading the process environment.
-func New() (compute.Backend, Info, error) {
-	return NewWithOptions(Options{})
-}
-
 // MustNew is like [New] but panics on error; meant for notebooks and tests only.
-func MustNew() (compute.Backend, Info) {
-	b, info, err := New()
+func MustNew(opts Options) (compute.Backend, Info) {
+	b, info, err := New(opts)
 	if err != nil {
 		panic(err)
 	}
 	return b, info
 }
 
-// NewWithOptions returns a backend chosen as the package documentation describes.
-func NewWithOptions(opts Options) (compute.Backend, Info, error) {
+// New returns a backend chosen as the package documentation describes; Options{} reads the process environment.
+// Release it with Finalize when done.
+func New(opts Options) (compute.Backend, Info, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = os.Getenv

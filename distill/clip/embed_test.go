@@ -76,7 +76,7 @@ func maxRowDiff(t *testing.T, a, b matrix.Dense) float64 {
 
 func tinyA(t *testing.T) *Model {
 	t.Helper()
-	m, err := LoadDir(goldenDirs(t)[0], goBackend(t))
+	m, err := LoadDir(goBackend(t), goldenDirs(t)[0])
 	if err != nil {
 		t.Fatal(err)
 	}

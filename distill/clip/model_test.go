@@ -111,7 +111,7 @@ func saveAndLoad(t *testing.T, m *Model, b compute.Backend) (*Model, string) {
 	if err := m.Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	back, err := LoadDir(dir, b)
+	back, err := LoadDir(b, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestHeterogeneousTowers(t *testing.T) {
 	cfg := TinyConfig(28, 14, 48, 2, 12)
 	cfg.Text.HiddenSize, cfg.Text.IntermediateSize, cfg.Text.NumAttentionHeads, cfg.Text.NumHiddenLayers = 40, 80, 5, 1
 	cfg.Vision.HiddenAct, cfg.Text.HiddenAct = "gelu", "gelu_new"
-	m, err := NewRandom(cfg, 5, b)
+	m, err := NewRandom(b, cfg, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestHeterogeneousTowers(t *testing.T) {
 func TestSaveLoadRoundTrip(t *testing.T) {
 	b := goBackend(t)
 	cfg := tinyConfig()
-	m, err := NewRandom(cfg, 7, b)
+	m, err := NewRandom(b, cfg, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 func TestLoadWeightErrors(t *testing.T) {
 	b := goBackend(t)
 	cfg := tinyConfig()
-	m, err := NewRandom(cfg, 1, b)
+	m, err := NewRandom(b, cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestLoadWeightErrors(t *testing.T) {
 			}
 			return out
 		})
-		if _, err := LoadDir(dir, b); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "missing") {
+		if _, err := LoadDir(b, dir); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "missing") {
 			t.Errorf("error %v must name the missing %s", err, victim)
 		}
 	})
@@ -243,7 +243,7 @@ func TestLoadWeightErrors(t *testing.T) {
 			}
 			return ts
 		})
-		if _, err := LoadDir(dir, b); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "shape") {
+		if _, err := LoadDir(b, dir); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "shape") {
 			t.Errorf("error %v must name the mis-shaped %s", err, victim)
 		}
 	})
@@ -251,7 +251,7 @@ func TestLoadWeightErrors(t *testing.T) {
 		dir := write(t, func(ts []safetensors.Tensor) []safetensors.Tensor {
 			return append(ts, safetensors.Tensor{Name: "text_model.embeddings.position_ids", Shape: []int{1, 77}, U8: make([]uint8, 77)})
 		})
-		if _, err := LoadDir(dir, b); err != nil {
+		if _, err := LoadDir(b, dir); err != nil {
 			t.Errorf("extra tensor must be ignored: %v", err)
 		}
 	})
@@ -265,7 +265,7 @@ func TestStreamsAgree(t *testing.T) {
 	var ref []float32
 	var refText []float32
 	for _, streams := range []int{1, 2, 3} {
-		m, err := LoadDir(dir, b)
+		m, err := LoadDir(b, dir)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -74,7 +74,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("quickstart: %w", err)
 	}
@@ -232,7 +232,7 @@ func loadPreds(dir string) (map[string]*data.Predictions, error) {
 // clipOptions are the tiny CLIP's training options.
 func (p *Pipeline) clipOptions() tinyclip.Options {
 	return tinyclip.Options{Seed: p.Config.CLIPSeed, Steps: p.Config.CLIPSteps, FashionDir: p.Config.FashionDir,
-		CacheDir: p.Config.CacheDir, Backend: p.Backend, Progress: p.Progress, Log: p.Log}
+		CacheDir: p.Config.CacheDir, Progress: p.Progress, Log: p.Log}
 }
 
 // LoadCLIP loads the tiny CLIP trained on Fashion-MNIST, training it first when it is not cached.
@@ -242,7 +242,7 @@ func (p *Pipeline) LoadCLIP(ctx context.Context) error {
 	}
 	if p.Config.CLIPModel != "" {
 		return p.stage("CLIP", func() (bool, error) {
-			m, err := clip.Load(ctx, p.Config.CLIPModel, clip.WithBackend(p.Backend))
+			m, err := clip.Load(ctx, p.Backend, p.Config.CLIPModel, clip.LoadOptions{})
 			if err != nil {
 				return false, err
 			}
@@ -258,10 +258,10 @@ func (p *Pipeline) LoadCLIP(ctx context.Context) error {
 		}
 		_, statErr := os.Stat(dir)
 		cached := statErr == nil
-		if dir, err = tinyclip.Ensure(ctx, opts); err != nil {
+		if dir, err = tinyclip.Ensure(ctx, p.Backend, opts); err != nil {
 			return false, err
 		}
-		m, err := clip.LoadDir(dir, p.Backend)
+		m, err := clip.LoadDir(p.Backend, dir)
 		if err != nil {
 			return false, err
 		}

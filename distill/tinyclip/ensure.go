@@ -10,6 +10,7 @@ import (
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/internal/atomicfile"
+	"github.com/gomlx/compute"
 )
 
 // RecordFile is the name of the training record written beside the model files.
@@ -86,9 +87,9 @@ func Save(m *clip.Model, rec *Record, dir string, replace bool) error {
 
 // Ensure returns the folder of the tiny CLIP of opts' recipe under the cache ([Dir]), training it first (and
 // evaluating it, recording the [Quality] in tinyclip.json) only when no complete folder is there. Load the result
-// with clip.Load(ctx, dir) like any CLIP. Concurrent callers may both train; the first rename wins and the other
+// with clip.LoadDir(b, dir) like any CLIP. Concurrent callers may both train; the first rename wins and the other
 // result is discarded.
-func Ensure(ctx context.Context, opts Options) (string, error) {
+func Ensure(ctx context.Context, b compute.Backend, opts Options) (string, error) {
 	dir, err := Dir(opts)
 	if err != nil {
 		return "", err
@@ -100,7 +101,7 @@ func Ensure(ctx context.Context, opts Options) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("tinyclip: %w", err)
 	}
-	m, rec, err := Train(ctx, f, opts)
+	m, rec, err := Train(ctx, b, f, opts)
 	if err != nil {
 		return "", err
 	}

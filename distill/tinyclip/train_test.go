@@ -53,7 +53,7 @@ func goBackend(t *testing.T) compute.Backend {
 // to learn.
 func quickOptions(t *testing.T, seed uint64, steps int) Options {
 	return Options{Seed: seed, Steps: steps, BatchSize: 64, TrainImages: 6000, LearningRate: 3e-3,
-		Backend: goBackend(t), Progress: io.Discard}
+		Progress: io.Discard}
 }
 
 func TestMultiPositiveLossGolden(t *testing.T) {
@@ -188,7 +188,7 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	} {
 		opts := quickOptions(t, 7, tc.steps)
 		opts.Mix = tc.mix
-		m, rec, err := Train(ctx, f, opts)
+		m, rec, err := Train(ctx, goBackend(t), f, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +207,7 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	}
 
 	// Save → Load.
-	m, rec, err := Train(ctx, f, quickOptions(t, 7, 20))
+	m, rec, err := Train(ctx, goBackend(t), f, quickOptions(t, 7, 20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("the parent holds %d entries after Save, want only the model folder (no temporaries)", len(entries))
 	}
-	loaded, err := clip.Load(ctx, dir, clip.WithBackend(goBackend(t)))
+	loaded, err := clip.Load(ctx, goBackend(t), dir, clip.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func TestTrainDeterministic(t *testing.T) {
 	f := loadFashion(t)
 	ctx := context.Background()
 	fp := func(seed uint64) (string, []LossPoint) {
-		m, rec, err := Train(ctx, f, quickOptions(t, seed, 6))
+		m, rec, err := Train(ctx, goBackend(t), f, quickOptions(t, seed, 6))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +346,7 @@ func TestEnsureTrainsOnceThenUsesTheCache(t *testing.T) {
 	opts.EvalImages = 200
 	var log strings.Builder
 	opts.Log = &log
-	dir, err := Ensure(ctx, opts)
+	dir, err := Ensure(ctx, goBackend(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,11 +365,11 @@ func TestEnsureTrainsOnceThenUsesTheCache(t *testing.T) {
 	}
 	// A second call must not train: with no Fashion-MNIST available it still succeeds.
 	opts.FashionDir = filepath.Join(t.TempDir(), "missing")
-	dir2, err := Ensure(ctx, opts)
+	dir2, err := Ensure(ctx, goBackend(t), opts)
 	if err != nil || dir2 != dir {
 		t.Fatalf("second Ensure: %s, %v", dir2, err)
 	}
-	m, err := clip.Load(ctx, dir, clip.WithBackend(goBackend(t)))
+	m, err := clip.Load(ctx, goBackend(t), dir, clip.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *batch < 1 || *runs < 1 || *length < 2 || *length > 77 {
 		return fmt.Errorf("bench-clip: -batch %d and -runs %d must be positive and -text-length %d in [2, 77]", *batch, *runs, *length)
 	}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
 	}
@@ -73,10 +73,10 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var m *clip.Model
 	if *modelID == "" {
 		rep.Model = "random ViT-B/32 (openai/clip-vit-base-patch32 shapes)"
-		m, err = clip.NewRandom(clip.ViTB32Config(), 1, b)
+		m, err = clip.NewRandom(b, clip.ViTB32Config(), 1)
 	} else {
 		rep.Model = *modelID
-		m, err = clip.Load(ctx, *modelID, clip.WithBackend(b))
+		m, err = clip.Load(ctx, b, *modelID, clip.LoadOptions{Log: stderr})
 	}
 	if err != nil {
 		return err

@@ -92,7 +92,7 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if len(test.Labels) == 0 || len(test.Preds) == 0 {
 		return fmt.Errorf("%s: test labels and predictions are required", *dataDir)
 	}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
 	}

@@ -66,15 +66,15 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
 	}
 	var m *clip.Model
 	if *modelID == "random" {
-		m, err = clip.NewRandom(clip.ViTB32Config(), 1, b)
+		m, err = clip.NewRandom(b, clip.ViTB32Config(), 1)
 	} else {
-		m, err = clip.Load(ctx, *modelID, clip.WithBackend(b))
+		m, err = clip.Load(ctx, b, *modelID, clip.LoadOptions{Log: stderr})
 	}
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func TestEmbedCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := clip.NewRandom(clip.TinyConfig(32, 8, 32, 1, 8), 3, b)
+	m, err := clip.NewRandom(b, clip.TinyConfig(32, 8, 32, 1, 8), 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -203,7 +203,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		hidden = append(hidden, h)
 	}
 	cfg := models.Config{Arch: models.Arch(f.arch), NumClasses: len(ds.Classes), Classes: ds.Classes, H: f.size, W: f.size, Hidden: hidden, Width: f.width}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
 	}
