@@ -7,10 +7,10 @@
 // (RGB). [Images.Image] gives an image.Image for galleries and for CLIP preprocessing; [Images.Float32] gives the
 // [0, 1] tensor layout GoMLX models read.
 //
-// A [Dataset] has Train, Val, Test and an optional Pool [Split]. A split holds IDs (stable, the join key of
+// A [Dataset] has Train, Val, Test and an optional Pool [ImageSplit]. A split holds IDs (stable, the join key of
 // predictions and embeddings), Labels, optional Groups and per-example attributes (Attrs, value names in
 // Dataset.AttrValues, e.g. "color" → "red"), and either in-memory Images or image Files decoded on demand by
-// [Split.Batch] (centre crop to the target aspect ratio, antialiased bilinear resize, RGB). Dataset.Groups
+// [ImageSplit.Batch] (centre crop to the target aspect ratio, antialiased bilinear resize, RGB). Dataset.Groups
 // describes each group: its name in words, its class and whether it is a minority group.
 //
 // # Datasets

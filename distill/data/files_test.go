@@ -305,7 +305,7 @@ func TestImageNet(t *testing.T) {
 		checkDisjoint(t, d)
 	}
 	nouns := loadNouns(t)
-	info, err := ImageNetClassInfo(nouns, []string{"n02084071"})
+	info, err := ImageNetClasses(nouns, []string{"n02084071"})
 	if err != nil {
 		t.Fatal(err)
 	}

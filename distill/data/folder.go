@@ -80,8 +80,8 @@ func classFolderFiles(root, dir string, classes []string) ([]fileRef, error) {
 	return out, nil
 }
 
-func fileSplit(name string, refs []fileRef) *Split {
-	s := &Split{Name: name, IDs: make([]string, len(refs)), Labels: make([]int, len(refs)), Files: make([]string, len(refs))}
+func fileSplit(name string, refs []fileRef) *ImageSplit {
+	s := &ImageSplit{Name: name, IDs: make([]string, len(refs)), Labels: make([]int, len(refs)), Files: make([]string, len(refs))}
 	for k, r := range refs {
 		s.IDs[k], s.Labels[k], s.Files[k] = r.id, r.label, r.path
 	}

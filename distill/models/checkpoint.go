@@ -29,7 +29,7 @@ var dtypeNames = map[dtypes.DType]string{dtypes.Float32: "F32", dtypes.Float64: 
 
 func isNetVar(path string) bool { return strings.HasPrefix(path, "/"+netScope+"/") }
 
-func (m *Model) hasVariables() bool {
+func (m *Classifier) hasVariables() bool {
 	for v := range m.store.IterVariables() {
 		if isNetVar(v.Path()) {
 			return true
@@ -39,7 +39,7 @@ func (m *Model) hasVariables() bool {
 }
 
 // Save writes the checkpoint to path atomically (internal/atomicfile).
-func (m *Model) Save(path string) error {
+func (m *Classifier) Save(path string) error {
 	if !m.hasVariables() {
 		return fmt.Errorf("models: save %s: the model has no variables yet (train or predict first)", path)
 	}
@@ -50,7 +50,7 @@ func (m *Model) Save(path string) error {
 }
 
 // Write writes the checkpoint to w (see the format above).
-func (m *Model) Write(w io.Writer) error {
+func (m *Classifier) Write(w io.Writer) error {
 	var ts []safetensors.Tensor
 	var frozen []string
 	for v := range m.store.IterVariables() {
@@ -87,8 +87,8 @@ func (m *Model) Write(w io.Writer) error {
 		"config": string(cfg), "non_trainable": string(frozenJSON)})
 }
 
-// Load reads a checkpoint written by [Model.Save] onto backend b.
-func Load(b compute.Backend, path string) (*Model, error) {
+// Load reads a checkpoint written by [Classifier.Save] onto backend b.
+func Load(b compute.Backend, path string) (*Classifier, error) {
 	f, err := safetensors.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("models: load: %w", err)
@@ -101,8 +101,8 @@ func Load(b compute.Backend, path string) (*Model, error) {
 	return m, nil
 }
 
-// Read reads a checkpoint written by [Model.Write] from r onto backend b.
-func Read(b compute.Backend, r io.Reader) (*Model, error) {
+// Read reads a checkpoint written by [Classifier.Write] from r onto backend b.
+func Read(b compute.Backend, r io.Reader) (*Classifier, error) {
 	f, err := safetensors.Read(r)
 	if err != nil {
 		return nil, fmt.Errorf("models: read: %w", err)
@@ -115,7 +115,7 @@ func Read(b compute.Backend, r io.Reader) (*Model, error) {
 }
 
 // fromCheckpoint builds a classifier from a parsed checkpoint file.
-func fromCheckpoint(b compute.Backend, f *safetensors.File) (*Model, error) {
+func fromCheckpoint(b compute.Backend, f *safetensors.File) (*Classifier, error) {
 	meta := f.Metadata
 	if meta["format"] != checkpointFormat {
 		return nil, fmt.Errorf("not a faildirs model checkpoint (metadata format %q, want %q)", meta["format"], checkpointFormat)

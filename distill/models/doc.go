@@ -2,11 +2,11 @@
 // few seconds for the planted Fashion-MNIST experiments on the Go backend), a small CNN built from im2col
 // convolutions so it trains on the Go backend (BenchmarkTrainCNN measures its speed), and ResNet-18 (for CelebA at 64–75 px, on a GPU in practice).
 //
-// A [Model] is built from a [Config] (stored in checkpoints) and trained with [Model.Train]: Adam on a softmax
+// A [Classifier] is built from a [Config] (stored in checkpoints) and trained with [Classifier.Train]: Adam on a softmax
 // cross-entropy loss with optional per-example weights (for interventions), seeded initialisation and example
 // order, one progress-bar step per batch, an optional evaluation and checkpoint after every epoch.
-// [Model.Predict] returns, for every example, the predicted class, the softmax probability of the true class
-// (the confidence baseline of the paper) and optionally the penultimate features. [Model.Save] and [Load] use a
+// [Classifier.Predict] returns, for every example, the predicted class, the softmax probability of the true class
+// (the confidence baseline of the paper) and optionally the penultimate features. [Classifier.Save] and [Load] use a
 // safetensors file with the configuration in its metadata.
 //
 // On the Go backend convolutions are computed as im2col + matmul with zero padding by concatenation, and max

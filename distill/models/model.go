@@ -22,7 +22,7 @@ import (
 	"github.com/faildirs/faildirs/distill/progress"
 )
 
-// Examples is what Train and Predict read: labelled images fetched in batches by index. *data.Split implements it.
+// Examples is what Train and Predict read: labelled images fetched in batches by index. *data.ImageSplit implements it.
 type Examples interface {
 	// Len is the number of examples.
 	Len() int
@@ -32,8 +32,9 @@ type Examples interface {
 	Batch(idx []int, h, w int) (*data.Images, error)
 }
 
-// Model is a base classifier: its configuration and its variables, on one backend.
-type Model struct {
+// Classifier is a base classifier (the model whose failures the method explains): its configuration and its
+// variables, on one backend.
+type Classifier struct {
 	// Config is the architecture (with defaults applied).
 	Config Config
 	// Conv selects the convolution implementation; ConvAuto (the default) resolves per backend.
@@ -48,7 +49,7 @@ type Model struct {
 }
 
 // New creates an untrained model. seed fixes the initial weights.
-func New(b compute.Backend, cfg Config, seed uint64) (*Model, error) {
+func New(b compute.Backend, cfg Config, seed uint64) (*Classifier, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -57,15 +58,15 @@ func New(b compute.Backend, cfg Config, seed uint64) (*Model, error) {
 	if err := store.SetRNGStateFromSeed(int64(seed)); err != nil {
 		return nil, fmt.Errorf("models: seeding: %w", err)
 	}
-	return &Model{Config: cfg, backend: b, store: store}, nil
+	return &Classifier{Config: cfg, backend: b, store: store}, nil
 }
 
 // Backend returns the backend the model runs on.
-func (m *Model) Backend() compute.Backend { return m.backend }
+func (m *Classifier) Backend() compute.Backend { return m.backend }
 
 // NumParameters returns the number of trainable network parameters, as PyTorch counts them (batch-norm running
 // statistics excluded); 0 before the first Train or Predict creates the variables.
-func (m *Model) NumParameters() int {
+func (m *Classifier) NumParameters() int {
 	n := 0
 	for v := range m.store.IterVariables() {
 		if isNetVar(v.Path()) && v.Trainable {
@@ -75,7 +76,7 @@ func (m *Model) NumParameters() int {
 	return n
 }
 
-func (m *Model) convImpl() ConvImpl {
+func (m *Classifier) convImpl() ConvImpl {
 	if m.Conv != ConvAuto {
 		return m.Conv
 	}
@@ -129,7 +130,7 @@ type EpochStats struct {
 
 // Train fits the model to ex with Adam and a (weighted) softmax cross-entropy loss. Calling it again continues
 // training (the optimizer state is kept while the learning rate and weight decay stay the same).
-func (m *Model) Train(ctx context.Context, ex Examples, opts TrainOptions) ([]EpochStats, error) {
+func (m *Classifier) Train(ctx context.Context, ex Examples, opts TrainOptions) ([]EpochStats, error) {
 	if opts.Epochs == 0 {
 		opts.Epochs = 5
 	}
@@ -224,7 +225,7 @@ func (m *Model) Train(ctx context.Context, ex Examples, opts TrainOptions) ([]Ep
 	return stats, nil
 }
 
-func (m *Model) newTrainer(lr, wd float64) {
+func (m *Classifier) newTrainer(lr, wd float64) {
 	cfg, impl := m.Config, m.convImpl()
 	modelFn := func(scope *model.Scope, x *graph.Node) *graph.Node {
 		logits, _ := forward(scope, cfg, impl, x)
@@ -265,7 +266,7 @@ func normaliseWeights(w []float32, n int) ([]float32, error) {
 }
 
 // batchTensors builds the input [B,H,W,3] float32, labels [B,1] int32 and weights [B] float32 of one batch.
-func (m *Model) batchTensors(ex Examples, idx []int, weights []float32, flip bool, rng *rand.Rand) (x, y, w *tensors.Tensor, err error) {
+func (m *Classifier) batchTensors(ex Examples, idx []int, weights []float32, flip bool, rng *rand.Rand) (x, y, w *tensors.Tensor, err error) {
 	im, err := ex.Batch(idx, m.Config.H, m.Config.W)
 	if err != nil {
 		return nil, nil, nil, err
@@ -354,7 +355,7 @@ func (o *Output) Accuracy() float64 {
 
 // ForSplit returns the predictions as data.Predictions with the split's IDs and groups attached (for CSV export and
 // group metrics). The split must be the one that was predicted.
-func (o *Output) ForSplit(s *data.Split) (*data.Predictions, error) {
+func (o *Output) ForSplit(s *data.ImageSplit) (*data.Predictions, error) {
 	if s.Len() != len(o.Labels) {
 		return nil, fmt.Errorf("models: %d predictions for split %q of %d examples", len(o.Labels), s.Name, s.Len())
 	}
@@ -363,7 +364,7 @@ func (o *Output) ForSplit(s *data.Split) (*data.Predictions, error) {
 }
 
 // Predict runs the model (in inference mode) on every example.
-func (m *Model) Predict(ctx context.Context, ex Examples, opts PredictOptions) (*Output, error) {
+func (m *Classifier) Predict(ctx context.Context, ex Examples, opts PredictOptions) (*Output, error) {
 	if opts.BatchSize == 0 {
 		opts.BatchSize = 256
 	}

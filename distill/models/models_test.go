@@ -128,10 +128,10 @@ func TestMaxPools(t *testing.T) {
 }
 
 // colorSplit is a synthetic in-memory split: label 1 images are reddish, label 0 greenish, with noise.
-func colorSplit(n, size int, seed uint64) *data.Split {
+func colorSplit(n, size int, seed uint64) *data.ImageSplit {
 	rng := rand.New(rand.NewPCG(seed, 9))
 	im := data.NewImages(n, size, size, 3)
-	s := &data.Split{Name: "syn", IDs: make([]string, n), Labels: make([]int, n), Images: im}
+	s := &data.ImageSplit{Name: "syn", IDs: make([]string, n), Labels: make([]int, n), Images: im}
 	for i := range n {
 		l := i % 2
 		s.Labels[i] = l
@@ -359,7 +359,7 @@ func TestResNet18Overfits(t *testing.T) {
 	for i := range im.Pix {
 		im.Pix[i] = uint8(rng.IntN(256))
 	}
-	s := &data.Split{Name: "noise", IDs: make([]string, n), Labels: make([]int, n), Images: im}
+	s := &data.ImageSplit{Name: "noise", IDs: make([]string, n), Labels: make([]int, n), Images: im}
 	for i := range n {
 		s.Labels[i] = rng.IntN(4)
 	}

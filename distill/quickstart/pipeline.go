@@ -41,7 +41,7 @@ type Pipeline struct {
 	// Data is the planted experiment (stage LoadData).
 	Data *data.Dataset
 	// Base is the base classifier and Preds its predictions per split (stage BaseModel).
-	Base  *models.Model
+	Base  *models.Classifier
 	Preds map[string]*data.Predictions
 	// CLIP is the tiny CLIP, loaded from CLIPDir, with its Quality on Fashion-MNIST test (stage LoadCLIP).
 	CLIP        *clip.Model
@@ -202,7 +202,7 @@ func (p *Pipeline) BaseModel(ctx context.Context) error {
 		}
 		// The checkpoint is written last: its presence (with the CSVs) marks a complete cache entry.
 		for name, pr := range preds {
-			if err := data.SavePredictions(filepath.Join(dir, name+".csv"), pr); err != nil {
+			if err := pr.Save(filepath.Join(dir, name+".csv")); err != nil {
 				return false, err
 			}
 		}
@@ -266,7 +266,7 @@ func (p *Pipeline) LoadCLIP(ctx context.Context) error {
 			return false, err
 		}
 		p.CLIP, p.CLIPDir = m, dir
-		if rec, err := tinyclip.ReadRecord(dir); err == nil {
+		if rec, err := tinyclip.LoadRecord(dir); err == nil {
 			p.CLIPQuality = rec.Quality
 		}
 		return cached, nil

@@ -48,8 +48,8 @@ func Complete(dir string) bool {
 	return true
 }
 
-// ReadRecord reads the training record of a saved tiny CLIP.
-func ReadRecord(dir string) (*Record, error) {
+// LoadRecord reads the training record of a saved tiny CLIP.
+func LoadRecord(dir string) (*Record, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, RecordFile))
 	if err != nil {
 		return nil, fmt.Errorf("tinyclip: %w", err)

@@ -148,7 +148,7 @@ func TestTintsAreThePlantedExperiments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check := func(s *data.Split, colourName func(k int) (string, bool)) {
+	check := func(s *data.ImageSplit, colourName func(k int) (string, bool)) {
 		for k := range s.Len() {
 			idx, err := strconv.Atoi(strings.TrimPrefix(s.IDs[k], "fashion-train-"))
 			if err != nil {
@@ -231,7 +231,7 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer loaded.Finalize()
-	rec2, err := ReadRecord(dir)
+	rec2, err := LoadRecord(dir)
 	if err != nil || rec2.Fingerprint != rec.Fingerprint || rec2.Quality != nil {
 		t.Fatalf("record read back: %+v, %v", rec2, err)
 	}
@@ -353,7 +353,7 @@ func TestEnsureTrainsOnceThenUsesTheCache(t *testing.T) {
 	if want, _ := Dir(opts); dir != want {
 		t.Fatalf("Ensure returned %s, Dir says %s", dir, want)
 	}
-	rec, err := ReadRecord(dir)
+	rec, err := LoadRecord(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

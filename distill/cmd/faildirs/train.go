@@ -173,7 +173,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("-preload %q: want yes, no or auto", f.preload)
 	}
 	if preload {
-		for _, sp := range []**data.Split{&ds.Train, &ds.Val, &ds.Test, &ds.Pool} {
+		for _, sp := range []**data.ImageSplit{&ds.Train, &ds.Val, &ds.Test, &ds.Pool} {
 			if *sp == nil || (*sp).Files == nil {
 				continue
 			}
@@ -240,7 +240,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		csvPath := filepath.Join(f.out, "pred-"+s.Name+".csv")
-		if err := data.SavePredictions(csvPath, p); err != nil {
+		if err := p.Save(csvPath); err != nil {
 			return err
 		}
 		if f.features {

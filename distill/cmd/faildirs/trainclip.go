@@ -80,7 +80,7 @@ func runTrainCLIP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if m, err = clip.LoadDir(b, dir); err != nil {
 			return err
 		}
-		if rec, err = tinyclip.ReadRecord(dir); err != nil {
+		if rec, err = tinyclip.LoadRecord(dir); err != nil {
 			return err
 		}
 	} else {
