@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"runtime"
 	"sync"
+
+	"github.com/faildirs/faildirs/distill/progress"
 )
 
 // Dataset is a classification dataset cut into the splits the method uses: Train (the base model learns from it),
@@ -156,14 +159,26 @@ func (s *ImageSplit) Batch(idx []int, h, w int) (*Images, error) {
 	return out, nil
 }
 
+// MaterializeOptions adjusts [ImageSplit.Materialize]. The zero value decodes 512 images at a time with a
+// progress bar.
+type MaterializeOptions struct {
+	// Chunk is the number of images decoded (in parallel) at a time; 0 means 512.
+	Chunk int
+	// Progress receives the progress bar ("decode <split>"); nil means the progress package's default (stderr,
+	// or an HTML bar in GoNB), io.Discard none.
+	Progress io.Writer
+}
+
 // Materialize returns a copy of the split with every image decoded and resized to h×w RGB and held in memory
-// (Files dropped; the other slices are shared with s), so training epochs do not decode files again. In-memory splits are converted the same way.
-// It reads in chunks of chunk images (default 512 when chunk <= 0) and calls progress, if not nil, after each
-// with the number of images done.
-func (s *ImageSplit) Materialize(h, w, chunk int, progress func(done int)) (*ImageSplit, error) {
+// (Files dropped; the other slices are shared with s), so training epochs do not decode files again. In-memory
+// splits are converted the same way.
+func (s *ImageSplit) Materialize(h, w int, opts MaterializeOptions) (*ImageSplit, error) {
+	chunk := opts.Chunk
 	if chunk <= 0 {
 		chunk = 512
 	}
+	bar := progress.New(opts.Progress, "decode "+s.Name, s.Len())
+	defer bar.Done()
 	out := *s // IDs, labels, groups and attributes are shared (read-only)
 	out.Files = nil
 	out.Images = NewImages(s.Len(), h, w, 3)
@@ -178,9 +193,7 @@ func (s *ImageSplit) Materialize(h, w, chunk int, progress func(done int)) (*Ima
 			return nil, err
 		}
 		copy(out.Images.Pix[start*h*w*3:], b.Pix)
-		if progress != nil {
-			progress(start + len(idx))
-		}
+		bar.Add(len(idx))
 	}
 	return &out, nil
 }

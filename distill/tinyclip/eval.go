@@ -25,7 +25,8 @@ type EvalOptions struct {
 	Untinted float64
 	// BatchSize is the number of images per forward pass. Default 250.
 	BatchSize int
-	// Progress receives the progress bar; nil means stderr in a terminal or an HTML bar in GoNB.
+	// Progress receives the progress bar; nil means the progress package's default (stderr, or an HTML bar in
+	// GoNB), io.Discard none.
 	Progress io.Writer
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/models"
-	"github.com/faildirs/faildirs/distill/progress"
 	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
@@ -177,10 +176,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if *sp == nil || (*sp).Files == nil {
 				continue
 			}
-			bar := progress.New(stderr, "decode "+(*sp).Name, (*sp).Len())
-			last := 0
-			m, err := (*sp).Materialize(f.size, f.size, 0, func(n int) { bar.Add(n - last); last = n })
-			bar.Done()
+			m, err := (*sp).Materialize(f.size, f.size, data.MaterializeOptions{Progress: stderr})
 			if err != nil {
 				return err
 			}
