@@ -1,6 +1,12 @@
 // Package data turns image datasets into the labelled splits the failure-direction method works on: images,
 // labels and, for the planted and CelebA experiments, ground-truth subgroups (used for evaluation only).
 //
+//	f, err := data.LoadFashion("")                                      // Debian's Fashion-MNIST, or $FAILDIRS_FASHION_MNIST
+//	ds, err := data.Spurious(f, data.SpuriousConfig{})                  // the planted colour experiment
+//	batch, err := ds.Train.Batch([]int{0, 1, 2}, 28, 28)                // *Images, RGB
+//	ds, err = data.ImageFolder("photos/", data.FolderConfig{})          // any folder of class folders
+//	preds, err := data.LoadPredictions("pred-test.csv")                 // bring your own model
+//
 // # Containers
 //
 // [Images] is the one pixel container: N same-sized 8-bit images, row-major N×H×W×C ("channels last"), C = 1 or 3

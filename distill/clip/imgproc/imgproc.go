@@ -11,6 +11,10 @@
 //
 // The centre crop offset follows OpenAI/torchvision by default (round((excess)/2), half to even); [CropHF] gives
 // HF's slow CLIPImageProcessor rule (excess/2 rounded down). They differ when the excess is 3, 7, 11, ….
+//
+//	cfg := imgproc.CLIPConfig(224)
+//	pixels := make([]float32, 3*224*224)
+//	err := cfg.Pixels(img, pixels) // CHW, normalised: the model's input
 package imgproc
 
 import (

@@ -33,7 +33,8 @@ type benchClipReport struct {
 	TextGFLOP  float64           `json:"text_gflop"`
 }
 
-// torchBenchResult is the JSON line printed by bench/clip_torch.py.
+// torchBenchResult is the last line of the -torch script's output: JSON with the PyTorch version, its threads, the
+// batch size and the measured images/s and texts/s of the same towers.
 type torchBenchResult struct {
 	Torch      string  `json:"torch"`
 	Threads    int     `json:"threads"`
@@ -48,13 +49,13 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	batch := fs.Int("batch", 32, "batch size")
 	modelID := fs.String("model", "", "hub id or HF-layout folder; empty: random weights in the real ViT-B/32 shape (no download)")
 	runs := fs.Int("runs", 3, "timed runs per tower after one untimed call (the median is reported)")
-	length := fs.Int("text-length", 77, "tokens per text (77 is what CLIP and clip_torch.py run)")
+	length := fs.Int("text-length", 77, "tokens per text (77, CLIP's context length, is what a PyTorch CLIP runs)")
 	streams := fs.Int("streams", 0, "sub-batches per graph (0: the model's default)")
-	torch := fs.String("torch", "", "path of bench/clip_torch.py: also run it (with /usr/bin/python3) in this run and report the ratios")
+	torch := fs.String("torch", "", "path of a PyTorch CLIP benchmark script (run with /usr/bin/python3 --batch N --runs R, printing one JSON line {torch, threads, batch, images_per_s, texts_per_s}): also run it in this run and report the ratios")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: faildirs bench-clip [-batch N] [-model ID|DIR] [-runs R] [-torch clip_torch.py] [-json]")
+		fmt.Fprintln(stderr, "usage: faildirs bench-clip [-batch N] [-model ID|DIR] [-runs R] [-torch script.py] [-json]")
 		fmt.Fprintln(stderr, "Times CLIP's image and text towers (images/s, texts/s, achieved GFLOP/s) on the chosen backend.")
 		fs.PrintDefaults()
 	}
