@@ -70,19 +70,10 @@ func (w *Whitening) rowFunc() func(dst, x []float32) {
 	}
 	mean := w.Mean
 	return func(dst, x []float32) {
-		var norm float64
 		for k, v := range x {
-			z := (v - mean[k]) * inv[k] // constant features: inv = 0
-			dst[k] = z
-			norm += float64(z) * float64(z)
+			dst[k] = (v - mean[k]) * inv[k] // constant features: inv = 0
 		}
-		if norm == 0 {
-			return
-		}
-		s := float32(1 / math.Sqrt(norm))
-		for k := range dst {
-			dst[k] *= s
-		}
+		matrix.NormalizeVector(dst)
 	}
 }
 

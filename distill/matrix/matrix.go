@@ -98,24 +98,29 @@ func (m Dense) Validate() error {
 	return nil
 }
 
-// NormalizeRows scales every row to unit L2 norm, in place (sums in float64). A row of zeros stays zero.
+// NormalizeRows scales every row to unit L2 norm, in place ([NormalizeVector]). A row of zeros stays zero.
 func (m Dense) NormalizeRows() {
 	if m.Cols <= 0 {
 		return
 	}
 	for i := range m.Rows {
-		row := m.Row(i)
-		var s float64
-		for _, v := range row {
-			s += float64(v) * float64(v)
-		}
-		if s == 0 {
-			continue
-		}
-		inv := float32(1 / math.Sqrt(s))
-		for j := range row {
-			row[j] *= inv
-		}
+		NormalizeVector(m.Row(i))
+	}
+}
+
+// NormalizeVector scales v to unit L2 norm, in place: the sum of squares is accumulated in float64, then every
+// value is multiplied by float32(1/√sum). A vector of zeros stays zero.
+func NormalizeVector(v []float32) {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	if s == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(s))
+	for j := range v {
+		v[j] *= inv
 	}
 }
 
