@@ -499,3 +499,20 @@ func TestLoadNPYSplit(t *testing.T) {
 		t.Errorf("decisions read back as %v", v)
 	}
 }
+
+// TestZeroOptionsAreTheRecipe: the zero Options fit exactly what DefaultOptions fits.
+func TestZeroOptionsAreTheRecipe(t *testing.T) {
+	train, val, _, _ := synthetic(11, 2, 200, 6, 0.2, 4)
+	b := goBackend(t)
+	m1, err := Fit(b, train, val, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Fit(b, train, val, Options{Progress: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m1.Fits, m2.Fits) || !slices.Equal(m1.Options.Cs, m2.Options.Cs) || m1.Options.Folds != m2.Options.Folds {
+		t.Fatalf("zero Options fit differs from DefaultOptions:\n%+v\n%+v", m1.Options, m2.Options)
+	}
+}
