@@ -70,7 +70,7 @@ func TestPredictionsCSVBadInput(t *testing.T) {
 	}
 	bad := &Predictions{IDs: []string{"a"}, Labels: []int{0}, Preds: []int{0}, Conf: []float32{2}}
 	if err := bad.Write(&bytes.Buffer{}); err == nil {
-		t.Error("WriteCSV accepted conf 2")
+		t.Error("Write accepted conf 2")
 	}
 	if err := (&Predictions{IDs: []string{"a"}}).Validate(); err == nil {
 		t.Error("Validate accepted ragged predictions")
