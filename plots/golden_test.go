@@ -13,6 +13,21 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden images in testdata from the examples' output")
 
+// exampleImages are the files the examples write (compared with their _golden twins).
+var exampleImages = []string{"topk.png", "gallery.png"}
+
+// TestMain removes the examples' images after a passing run (examples run after the tests and write them
+// again); after a failure they stay for a look.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		for _, name := range exampleImages {
+			_ = os.Remove(filepath.Join("testdata", name))
+		}
+	}
+	os.Exit(code)
+}
+
 // TestExamplesMatchGolden runs the examples, which write testdata/<name>.png, and compares each image with
 // testdata/<name>_golden.png pixel by pixel (rendering is pure Go with embedded fonts, so it is deterministic).
 // Run with -update to rewrite the goldens after an intended change, and look at them.
@@ -20,7 +35,7 @@ func TestExamplesMatchGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		example func()
-	}{{"topk.png", ExampleTopK}, {"gallery.png", ExampleExtremes}} {
+	}{{exampleImages[0], ExampleTopK}, {exampleImages[1], ExampleExtremes}} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.example()
 			path := filepath.Join("testdata", tc.name)
@@ -42,7 +57,6 @@ func TestExamplesMatchGolden(t *testing.T) {
 			if diff := pixelDiff(t, got, want); diff != 0 {
 				t.Fatalf("%d pixels of %s differ from %s", diff, path, golden)
 			}
-			_ = os.Remove(path) // kept only when it differs, for a look
 		})
 	}
 }
