@@ -2,6 +2,7 @@ package distill
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -11,11 +12,13 @@ import (
 	"testing"
 
 	"github.com/faildirs/faildirs/distill/backend"
+	"github.com/faildirs/faildirs/distill/matrix"
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/core/tensors/numpy"
 )
 
-// synthetic returns train/val/test splits of a planted failure mode, like ../shared/bench/gen_data.py in small:
+// synthetic returns train/val/test splits of a planted failure mode, like the bench-svm generator in small:
 // per class a subgroup (Groups = 1, fraction pMin) displaced by delta noise-sds along a random unit direction
 // dirs[c]; the base model errs on 70 % of the subgroup, plus 5 % random flips of correctness.
 func synthetic(seed uint64, classes, perClass, d int, pMin, delta float64) (train, val, test Split, dirs [][]float64) {
@@ -41,7 +44,7 @@ func synthetic(seed uint64, classes, perClass, d int, pMin, delta float64) (trai
 		}
 	}
 	sample := func(name string, per int) Split {
-		s := Split{Name: name, D: d}
+		s := Split{Name: name, Latents: matrix.Dense{Cols: d}}
 		for c := range classes {
 			for range per {
 				z := 0
@@ -50,8 +53,9 @@ func synthetic(seed uint64, classes, perClass, d int, pMin, delta float64) (trai
 				}
 				for k := range d {
 					v := mu0[k] + means[c][k] + noise*rng.NormFloat64() + float64(z)*delta*noise*dirs[c][k]
-					s.Latents = append(s.Latents, float32(v))
+					s.Latents.Data = append(s.Latents.Data, float32(v))
 				}
+				s.Latents.Rows++
 				correct := !(z == 1 && rng.Float64() < 0.7)
 				if rng.Float64() < 0.05 {
 					correct = !correct
@@ -76,15 +80,32 @@ func synthetic(seed uint64, classes, perClass, d int, pMin, delta float64) (trai
 	return sample("train", perClass), sample("val", perClass), sample("test", perClass), dirs
 }
 
-func testOptions(t testing.TB) Options {
+// goBackend returns the pure Go backend (deterministic tests), released when the test ends.
+func goBackend(t testing.TB) compute.Backend {
 	t.Helper()
 	b, _, err := backend.Go()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(b.Finalize)
+	return b
+}
+
+// testOptions is the paper's recipe without a progress bar.
+func testOptions() Options {
 	o := DefaultOptions()
-	o.Backend = b
+	o.Progress = io.Discard
 	return o
+}
+
+// dense wraps row-major values as a matrix with cols columns.
+func dense(t testing.TB, cols int, values ...float32) matrix.Dense {
+	t.Helper()
+	m, err := matrix.New(len(values)/cols, cols, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func TestStratifiedFoldsMatchScikitLearn(t *testing.T) {
@@ -115,7 +136,7 @@ func TestStratifiedFoldsMatchScikitLearn(t *testing.T) {
 
 func TestWhitening(t *testing.T) {
 	// Feature 0: values 1, 2, 3 → mean 2, unbiased std 1. Feature 1 constant. Feature 2: 0, 0, 6 → mean 2, std √12.
-	s := Split{Name: "train", D: 3, Latents: []float32{1, 5, 0, 2, 5, 0, 3, 5, 6}}
+	s := Split{Name: "train", Latents: dense(t, 3, 1, 5, 0, 2, 5, 0, 3, 5, 6)}
 	w, err := FitWhitening(s)
 	if err != nil {
 		t.Fatal(err)
@@ -127,25 +148,28 @@ func TestWhitening(t *testing.T) {
 			t.Errorf("feature %d: mean %v std %v, want %v %v", k, w.Mean[k], w.Std[k], wantMean[k], wantStd[k])
 		}
 	}
-	out, err := w.Apply([]float32{3, 100, 2 + float32(math.Sqrt(12)), 2, 7, 2})
+	out, err := w.Apply(dense(t, 3, 3, 100, 2+float32(math.Sqrt(12)), 2, 7, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Row 0 whitens to (1, 0, 1) → (1/√2, 0, 1/√2); row 1 to (0, 0, 0): stays zero, no NaN.
 	want := []float32{float32(1 / math.Sqrt2), 0, float32(1 / math.Sqrt2), 0, 0, 0}
 	for i := range want {
-		if math.Abs(float64(out[i]-want[i])) > 1e-6 {
-			t.Fatalf("whitened rows %v, want %v", out, want)
+		if math.Abs(float64(out.Data[i]-want[i])) > 1e-6 {
+			t.Fatalf("whitened rows %v, want %v", out.Data, want)
 		}
 	}
-	if _, err := FitWhitening(Split{Name: "one", D: 2, Latents: []float32{1, 2}}); err == nil {
+	if _, err := FitWhitening(Split{Name: "one", Latents: dense(t, 2, 1, 2)}); err == nil {
 		t.Errorf("a single row was accepted")
+	}
+	if _, err := w.Apply(dense(t, 2, 1, 2)); err == nil || !strings.Contains(err.Error(), "dimension 2") {
+		t.Errorf("rows of the wrong dimension: error %v", err)
 	}
 }
 
 func TestSplitValidate(t *testing.T) {
 	good := func() Split {
-		return Split{Name: "s", D: 2, Latents: []float32{1, 2, 3, 4}, Labels: []int{0, 1}, Preds: []int{0, 0},
+		return Split{Name: "s", Latents: dense(t, 2, 1, 2, 3, 4), Labels: []int{0, 1}, Preds: []int{0, 0},
 			Confs: []float32{0.5, 1}, Groups: []int{0, 1}, IDs: []string{"a", "b"}}
 	}
 	cases := []struct {
@@ -153,9 +177,9 @@ func TestSplitValidate(t *testing.T) {
 		modify func(*Split)
 		want   string
 	}{
-		{"D", func(s *Split) { s.D = 0 }, "must be positive"},
-		{"ragged", func(s *Split) { s.Latents = s.Latents[:3] }, "not a multiple of D=2"},
-		{"NaN", func(s *Split) { s.Latents[3] = float32(math.NaN()) }, "example 1, feature 1 is NaN"},
+		{"D", func(s *Split) { s.Latents.Cols = 0 }, "must be positive"},
+		{"ragged", func(s *Split) { s.Latents.Data = s.Latents.Data[:3] }, "3 values for a 2×2 matrix"},
+		{"NaN", func(s *Split) { s.Latents.Data[3] = float32(math.NaN()) }, "row 1, column 1 is NaN"},
 		{"labels length", func(s *Split) { s.Labels = []int{0} }, "len(Labels)=1"},
 		{"negative label", func(s *Split) { s.Labels[1] = -1 }, "label of example 1 is -1"},
 		{"negative pred", func(s *Split) { s.Preds[0] = -3 }, "prediction of example 0 is -3"},
@@ -241,7 +265,8 @@ func TestSurfacingGolden(t *testing.T) {
 	conf := []float32{0.5, 0.1, 0.9, 0.2, 0.3, 0.8}
 	labels := []int{0, 0, 0, 0, 1, 1}
 	groups := []int{0, 0, 1, 1, 1, 0}
-	got, err := Surfacing(dec, conf, labels, groups, 1, []int{1, 2, 10})
+	got, err := Surfacing(SurfacingInput{Decisions: dec, Confs: conf, Labels: labels, Groups: groups, Minority: 1},
+		[]int{1, 2, 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +278,7 @@ func TestSurfacingGolden(t *testing.T) {
 	if !reflect.DeepEqual(got.Points, want) || !slices.Equal(got.Classes, []int{0, 1}) {
 		t.Errorf("surfacing %+v, want %+v", got, want)
 	}
-	only0, err := SurfacingWith(SurfacingInput{Decisions: dec, Confs: conf, Labels: labels, Groups: groups, Minority: 1,
+	only0, err := Surfacing(SurfacingInput{Decisions: dec, Confs: conf, Labels: labels, Groups: groups, Minority: 1,
 		Classes: []int{0}, Correct: []bool{true, false, false, true, true, true}}, []int{2})
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +286,8 @@ func TestSurfacingGolden(t *testing.T) {
 	if p := only0.Points[0]; p.SVM != 0.5 || p.Confidence != 0.5 || p.SVMErrors != 0.5 || p.ConfidenceErrors != 0.5 {
 		t.Errorf("class 0 at K=2: %+v", p)
 	}
-	if _, err := Surfacing(dec, conf, labels, groups, 1, []int{0}); err == nil {
+	if _, err := Surfacing(SurfacingInput{Decisions: dec, Confs: conf, Labels: labels, Groups: groups, Minority: 1},
+		[]int{0}); err == nil {
 		t.Errorf("K=0 accepted")
 	}
 }
@@ -273,8 +299,9 @@ func TestFitRecoversPlantedFailure(t *testing.T) {
 	addClass := func(s *Split, c, n, errs int) {
 		for i := range n {
 			for k := range d {
-				s.Latents = append(s.Latents, s.Latents[k]+float32(i%7)*0.01)
+				s.Latents.Data = append(s.Latents.Data, s.Latents.Data[k]+float32(i%7)*0.01)
 			}
+			s.Latents.Rows++
 			s.Labels = append(s.Labels, c)
 			pred := c
 			if i < errs {
@@ -290,12 +317,13 @@ func TestFitRecoversPlantedFailure(t *testing.T) {
 		addClass(s, 4, 10, 10)
 		addClass(s, 5, 30, 1)
 	}
-	opts := testOptions(t)
+	opts := testOptions()
 	opts.NumClasses = 7
-	m, stats, err := FitWithStats(train, val, opts)
+	m, err := Fit(goBackend(t), train, val, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	stats := m.Stats
 	wantStatus := []Status{StatusFitted, StatusFitted, StatusFitted, StatusNoErrors, StatusOnlyErrors, StatusTooFewForCV, StatusNoData}
 	for c, info := range m.Classes() {
 		if info.Status != wantStatus[c] {
@@ -326,7 +354,7 @@ func TestFitRecoversPlantedFailure(t *testing.T) {
 		if cos := dot / math.Sqrt(n); cos > -0.8 {
 			t.Errorf("class %d: cosine(direction, planted failure direction) = %.3f, want ≤ −0.8", c, cos)
 		}
-		if info := m.Info[c]; info.CVBalancedAcc < 0.6 || !info.Converged {
+		if info := m.Fits[c]; info.CVBalancedAcc < 0.6 || !info.Converged {
 			t.Errorf("class %d: CV balanced accuracy %.3f, converged %v", c, info.CVBalancedAcc, info.Converged)
 		}
 	}
@@ -347,23 +375,27 @@ func TestFitRecoversPlantedFailure(t *testing.T) {
 	}
 	// Skipped classes: decision 0; DecisionFor refuses them; it agrees with Decision on fitted classes.
 	dec := ev.Decisions
-	var rows [][]float32
+	var idx []int
 	var want []float32
 	for i, l := range test.Labels {
 		if l >= 3 && dec[i] != 0 {
 			t.Fatalf("example %d of skipped class %d has decision %v", i, l, dec[i])
 		}
 		if l == 1 {
-			rows = append(rows, test.Row(i))
+			idx = append(idx, i)
 			want = append(want, dec[i])
 		}
 	}
+	rows := test.Latents.Select(idx)
 	got, err := m.DecisionFor(1, rows)
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("DecisionFor disagrees with Decision (err %v)", err)
 	}
 	if _, err := m.DecisionFor(4, rows); err == nil || !strings.Contains(err.Error(), "only-errors") {
 		t.Errorf("DecisionFor on a skipped class: %v", err)
+	}
+	if _, err := m.DecisionFor(1, dense(t, 2, 1, 2)); err == nil || !strings.Contains(err.Error(), "dimension 2") {
+		t.Errorf("DecisionFor on vectors of the wrong dimension: %v", err)
 	}
 	// Extremes: hard ascending, easy descending, all of the class.
 	hard, easy, err := m.Extremes(test, 2, 5)
@@ -384,19 +416,19 @@ func TestFitRecoversPlantedFailure(t *testing.T) {
 
 func TestSaveLoadRoundTrip(t *testing.T) {
 	train, val, test, _ := synthetic(7, 2, 300, 8, 0.2, 4)
-	m, err := Fit(train, val, testOptions(t))
+	m, err := Fit(goBackend(t), train, val, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "model.json")
-	if err := m.SaveFile(path); err != nil {
+	if err := m.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	m2, err := LoadFile(path)
+	m2, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(m.Info, m2.Info) || !reflect.DeepEqual(m.Whitening, m2.Whitening) || m.Options.Tol != m2.Options.Tol ||
+	if !reflect.DeepEqual(m.Fits, m2.Fits) || !reflect.DeepEqual(m.Whitening, m2.Whitening) || m.Options.Tol != m2.Options.Tol ||
 		!slices.Equal(m.Options.Cs, m2.Options.Cs) {
 		t.Fatalf("round trip changed the model")
 	}
@@ -406,8 +438,11 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Fatalf("round trip changed the decision values")
 	}
 	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
+	if err := m.Write(&buf); err != nil {
 		t.Fatal(err)
+	}
+	if m3, err := Read(bytes.NewReader(buf.Bytes())); err != nil || !reflect.DeepEqual(m3.Fits, m.Fits) {
+		t.Fatalf("Read of Write's output: %v", err)
 	}
 	good := buf.String()
 	bad := []struct{ from, to, want string }{
@@ -420,7 +455,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		if !strings.Contains(good, c.from) {
 			t.Fatalf("saved model lacks %s", c.from)
 		}
-		_, err := Load(strings.NewReader(strings.Replace(good, c.from, c.to, 1)))
+		_, err := Read(strings.NewReader(strings.Replace(good, c.from, c.to, 1)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s → %s: error %v, want %q", c.from, c.to, err, c.want)
 		}
@@ -443,7 +478,7 @@ func TestLoadNPYSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.D != 2 || s.Len() != 3 || !slices.Equal(s.Labels, []int{0, 1, 1}) || !slices.Equal(s.Preds, []int{0, 0, 1}) ||
+	if s.Dim() != 2 || s.Len() != 3 || !slices.Equal(s.Labels, []int{0, 1, 1}) || !slices.Equal(s.Preds, []int{0, 0, 1}) ||
 		!slices.Equal(s.Groups, []int{0, 1, 0}) || !slices.Equal(s.Confs, []float32{0.9, 0.2, 0.7}) {
 		t.Errorf("loaded %+v", s)
 	}
@@ -453,7 +488,7 @@ func TestLoadNPYSplit(t *testing.T) {
 		t.Errorf("mismatched lengths: %v", err)
 	}
 	out := filepath.Join(dir, "dec.npy")
-	if err := WriteNPYFloat32(out, []float32{1.5, -2}); err != nil {
+	if err := SaveNPYFloat32(out, []float32{1.5, -2}); err != nil {
 		t.Fatal(err)
 	}
 	back, err := numpy.FromNpyFile(out)
@@ -462,5 +497,22 @@ func TestLoadNPYSplit(t *testing.T) {
 	}
 	if v, _ := tensors.CopyFlatData[float32](back); !slices.Equal(v, []float32{1.5, -2}) {
 		t.Errorf("decisions read back as %v", v)
+	}
+}
+
+// TestZeroOptionsAreTheRecipe: the zero Options fit exactly what DefaultOptions fits.
+func TestZeroOptionsAreTheRecipe(t *testing.T) {
+	train, val, _, _ := synthetic(11, 2, 200, 6, 0.2, 4)
+	b := goBackend(t)
+	m1, err := Fit(b, train, val, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Fit(b, train, val, Options{Progress: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m1.Fits, m2.Fits) || !slices.Equal(m1.Options.Cs, m2.Options.Cs) || m1.Options.Folds != m2.Options.Folds {
+		t.Fatalf("zero Options fit differs from DefaultOptions:\n%+v\n%+v", m1.Options, m2.Options)
 	}
 }

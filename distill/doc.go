@@ -4,7 +4,14 @@
 // it correctly; its normal vector is the class's failure direction, its decision value ranks examples from
 // "hard" (negative, predicted failure) to "easy".
 //
-// The recipe follows the reference code (DESIGN §2):
+//	train := distill.Split{Name: "train", Latents: trainEmb}          // matrix.Dense, one row per image
+//	val := distill.Split{Name: "val", Latents: valEmb, Labels: labels, Preds: preds}
+//	m, err := distill.Fit(nil, train, val, distill.DefaultOptions())  // nil: package backend picks the backend
+//	dec, err := m.Decision(test)                                      // < 0: predicted failure
+//	hard, easy, err := m.Extremes(test, class, 10)                    // indices into test
+//	err = m.Save("failure-model.json")                                // distill.Load reads it back
+//
+// The recipe follows the paper's reference code:
 //
 //   - [FitWhitening]: per-feature mean and standard deviation (unbiased) of the train split; every vector is
 //     whitened with them and scaled to unit L2 norm. Constant features are mapped to 0 and all-zero rows stay
@@ -15,16 +22,16 @@
 //     [StratifiedFolds]) on balanced accuracy, then the SVM is refit on all of the class's validation data.
 //     Every class × C × fold problem and every refit is solved in one batched GoMLX computation (package svm),
 //     to a certified relative duality gap (default 1e-3).
-//   - [Model.Decision]: w·x + b of each example's own class; [Model.Direction]: w/‖w‖; [Model.Extremes]: the most
-//     negative (hard) and most positive (easy) examples of a class; [Model.DecisionFor]: the same SVM applied to
-//     arbitrary vectors, e.g. CLIP text embeddings of captions (the hard caption describes how the failing
-//     images look).
+//   - [FailureModel.Decision]: w·x + b of each example's own class; [FailureModel.Direction]: w/‖w‖;
+//     [FailureModel.Extremes]: the most negative (hard) and most positive (easy) examples of a class;
+//     [FailureModel.DecisionFor]: the same SVM applied to arbitrary vectors, e.g. CLIP text embeddings of
+//     captions (the hard caption describes how the failing images look).
 //   - Evaluation: [ErrorPrediction] (accuracy, balanced accuracy, precision, recall, AUROC of predicting the base
 //     model's errors, globally and per class) and [Surfacing] (the paper's metric: share of a known subgroup among
 //     the K most negative decision values of each class, against the base model's confidence and random
-//     selection), both plain functions; [Model.Evaluate] combines them.
+//     selection), both plain functions; [FailureModel.Evaluate] combines them.
 //
-// Choices where the reference code is silent or fails (DESIGN §2.10):
+// Choices where the reference code is silent or fails:
 //
 //   - A class with no errors, only errors, or fewer errors (or correct predictions) than folds gets no SVM and a
 //     [Status] saying why; its examples get decision 0 (counted as predicted failures, as in the reference). A
@@ -34,6 +41,6 @@
 //   - A predicted failure is a decision value ≤ 0 (scikit-learn's SVC predicts the positive class only for
 //     decision > 0).
 //
-// Models are saved as versioned JSON ([Model.Save], [Load]); splits in the benchmark's .npy layout are read by
-// [LoadNPYSplit].
+// Models are saved as versioned JSON ([FailureModel.Save] / [FailureModel.Write], read by [Load] / [Read]);
+// splits in the benchmark's .npy layout are read by [LoadNPYSplit].
 package distill

@@ -2,7 +2,7 @@ package distill
 
 import "fmt"
 
-// Evaluation gathers the method's metrics on a labelled split (see [Model.Evaluate]).
+// Evaluation gathers the method's metrics on a labelled split (see [FailureModel.Evaluate]).
 type Evaluation struct {
 	// Decisions are the decision values of every example of the split, in split order.
 	Decisions []float32 `json:"-"`
@@ -19,8 +19,8 @@ type Evaluation struct {
 }
 
 // Evaluate computes the decision values of s and the metrics of [ErrorPrediction] and, when s has Groups and
-// Confs, of [SurfacingWith] for subgroup minority at each K of ks. s needs Labels and Preds.
-func (m *Model) Evaluate(s Split, minority int, ks []int) (*Evaluation, error) {
+// Confs, of [Surfacing] for subgroup minority at each K of ks. s needs Labels and Preds.
+func (m *FailureModel) Evaluate(s Split, minority int, ks []int) (*Evaluation, error) {
 	if err := s.requireLabels(true); err != nil {
 		return nil, fmt.Errorf("distill: Evaluate: %w", err)
 	}
@@ -35,7 +35,7 @@ func (m *Model) Evaluate(s Split, minority int, ks []int) (*Evaluation, error) {
 	}
 	ev.Global = all.Global
 	var fitted []int
-	for _, c := range m.Info {
+	for _, c := range m.Fits {
 		if c.Status.HasClassifier() {
 			fitted = append(fitted, c.Class)
 		}
@@ -53,7 +53,7 @@ func (m *Model) Evaluate(s Split, minority int, ks []int) (*Evaluation, error) {
 		for i := range correct {
 			correct[i] = s.Correct(i)
 		}
-		ev.Surfacing, err = SurfacingWith(SurfacingInput{Decisions: dec, Confs: s.Confs, Labels: s.Labels,
+		ev.Surfacing, err = Surfacing(SurfacingInput{Decisions: dec, Confs: s.Confs, Labels: s.Labels,
 			Groups: s.Groups, Minority: minority, Correct: correct, Classes: fitted}, ks)
 		if err != nil {
 			return nil, fmt.Errorf("distill: Evaluate: %w", err)

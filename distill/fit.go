@@ -1,8 +1,6 @@
 package distill
 
 import (
-	"github.com/faildirs/faildirs/internal/parallel"
-
 	"fmt"
 	"io"
 	"math"
@@ -12,10 +10,12 @@ import (
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/progress"
 	"github.com/faildirs/faildirs/distill/svm"
+	"github.com/faildirs/faildirs/internal/parallel"
 	"github.com/gomlx/compute"
 )
 
-// Options configures [Fit]. Use [DefaultOptions] and change what you need.
+// Options configures [Fit]. The zero value is the paper's recipe, which [DefaultOptions] spells out; change
+// what you need.
 type Options struct {
 	// Cs is the grid of SVM costs searched by cross-validation (default 1e-6, 1e-5, …, 1).
 	Cs []float64 `json:"cs"`
@@ -28,12 +28,9 @@ type Options struct {
 	// Tol and MaxIter mirror Solver.Tol and Solver.MaxIter for the saved model (filled in by Fit).
 	Tol     float64 `json:"tol"`
 	MaxIter int     `json:"max_iter"`
-	// Backend computes the fit; nil means backend.New() (GOMLX_BACKEND, else XLA if installed, else Go).
-	Backend compute.Backend `json:"-"`
-	// Progress, when true, shows a progress bar of the solved SVM problems on ProgressTo.
-	Progress bool `json:"-"`
-	// ProgressTo receives the bar; nil means the progress package's default (stderr, or HTML in GoNB).
-	ProgressTo io.Writer `json:"-"`
+	// Progress receives a progress bar of the solved SVM problems; nil means the progress package's default
+	// (stderr, or an HTML bar in GoNB), io.Discard none.
+	Progress io.Writer `json:"-"`
 }
 
 // DefaultOptions returns the paper's recipe: C in {1e-6, …, 1} (7 values, log-spaced), 2-fold stratified
@@ -76,7 +73,7 @@ func (o Options) withDefaults() (Options, error) {
 // tieTolerance: cross-validation scores closer than this are ties.
 const tieTolerance = 1e-9
 
-// FitStats reports where the time of a [Fit] went.
+// FitStats reports where the time of a [Fit] went ([FailureModel.Stats]).
 type FitStats struct {
 	// Total is the wall time of Fit; Preprocess of the whitening statistics and the pre-processing of the
 	// validation rows; Solve of the batched SVM solver (including graph compilation).
@@ -88,11 +85,12 @@ type FitStats struct {
 	Backend string
 }
 
-// Fit runs the method's recipe (DESIGN §2): whitening statistics from train, then for every class an SVM on the
-// class's validation examples separating the base model's correct predictions (+1) from its errors (−1), with
+// Fit runs the method's recipe: whitening statistics from train, then for every class an SVM on the class's
+// validation examples separating the base model's correct predictions (+1) from its errors (−1), with
 // class-balanced weights, C chosen by stratified cross-validation on balanced accuracy and a refit on all of the
 // class's validation data. All classes × costs × folds, and the refits at every cost, are solved as one batched
-// computation (package svm).
+// computation (package svm) on backend b; a nil b means one chosen by package backend (and released at the end).
+// The returned model's Stats say where the time went.
 //
 // Only train.Latents is used from train. val needs Labels and Preds. Classes without failure signal get no SVM
 // and a status saying why (see [Status]); nothing is NaN.
@@ -100,18 +98,52 @@ type FitStats struct {
 // Choice of C: the largest mean cross-validated balanced accuracy; ties (within 1e-9) go to the larger C, the
 // least regularised model reaching that score (at the smallest costs the SVM predicts one outcome for every
 // example, so a tie there carries no information).
-func Fit(train, val Split, opts Options) (*Model, error) {
-	m, _, err := FitWithStats(train, val, opts)
-	return m, err
-}
-
-// FitWithStats is [Fit] that also returns timing and solver statistics.
-func FitWithStats(train, val Split, opts Options) (*Model, *FitStats, error) {
+func Fit(b compute.Backend, train, val Split, opts Options) (*FailureModel, error) {
 	start := time.Now()
 	opts, err := opts.withDefaults()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	if err := checkFitInputs(&train, &val); err != nil {
+		return nil, fmt.Errorf("distill: Fit: %w", err)
+	}
+	wh, err := FitWhitening(train)
+	if err != nil {
+		return nil, fmt.Errorf("distill: Fit: %w", err)
+	}
+	stats := &FitStats{Preprocess: time.Since(start)}
+	nc := opts.NumClasses
+	if nc == 0 {
+		nc = val.NumClasses()
+	}
+	model := &FailureModel{Whitening: wh, Options: opts, Stats: stats}
+	plan, err := planClasses(val, nc, opts.Folds)
+	if err != nil {
+		return nil, fmt.Errorf("distill: Fit: %w", err)
+	}
+	model.Fits = plan.fits
+	if b == nil {
+		var info backend.Info
+		if b, info, err = backend.New(backend.Options{}); err != nil {
+			return nil, fmt.Errorf("distill: Fit: %w", err)
+		}
+		defer b.Finalize()
+		model.Backend = info.String()
+	} else {
+		model.Backend = b.Name() + ": " + b.Description()
+	}
+	stats.Backend = model.Backend
+	if len(plan.fitted) > 0 {
+		if err := solveClasses(b, model, opts, val, plan); err != nil {
+			return nil, fmt.Errorf("distill: Fit: %w", err)
+		}
+	}
+	stats.Total = time.Since(start)
+	return model, nil
+}
+
+// checkFitInputs names unnamed splits and checks that val is valid and labelled and has train's dimension.
+func checkFitInputs(train, val *Split) error {
 	if train.Name == "" {
 		train.Name = "train"
 	}
@@ -119,42 +151,43 @@ func FitWithStats(train, val Split, opts Options) (*Model, *FitStats, error) {
 		val.Name = "val"
 	}
 	if err := val.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("distill: Fit: %w", err)
+		return err
 	}
 	if err := val.requireLabels(true); err != nil {
-		return nil, nil, fmt.Errorf("distill: Fit: %w", err)
+		return err
 	}
-	if train.D != val.D {
-		return nil, nil, fmt.Errorf("distill: Fit: train has dimension %d, val %d", train.D, val.D)
+	if train.Dim() != val.Dim() {
+		return fmt.Errorf("train has dimension %d, val %d", train.Dim(), val.Dim())
 	}
-	wh, err := FitWhitening(train)
-	if err != nil {
-		return nil, nil, fmt.Errorf("distill: Fit: %w", err)
-	}
-	stats := &FitStats{Preprocess: time.Since(start)}
+	return nil
+}
 
-	nc := opts.NumClasses
-	if nc == 0 {
-		nc = val.NumClasses()
-	}
+// classPlan is the outcome of [planClasses]: every class's status, and for the classes to fit their validation
+// rows and cross-validation folds.
+type classPlan struct {
+	fits   []ClassFit
+	rows   [][]int // rows[c]: the validation examples of class c
+	folds  [][]int // folds[c][j]: the fold of rows[c][j] (fitted classes only)
+	fitted []int   // the classes given to the solver, in increasing order
+	maxN   int     // the most validation examples of a fitted class
+}
+
+// planClasses gives every class of val (nc classes) its status and the fitted classes their stratified folds.
+func planClasses(val Split, nc, nFolds int) (*classPlan, error) {
 	for i, l := range val.Labels {
 		if l >= nc {
-			return nil, nil, fmt.Errorf("distill: Fit: %s: label %d of example %d is not below NumClasses=%d", val.Name, l, i, nc)
+			return nil, fmt.Errorf("%s: label %d of example %d is not below NumClasses=%d", val.Name, l, i, nc)
 		}
 	}
-	model := &Model{Whitening: wh, Info: make([]ClassInfo, nc), Options: opts}
-	rows := make([][]int, nc)
+	p := &classPlan{fits: make([]ClassFit, nc), rows: make([][]int, nc), folds: make([][]int, nc)}
 	for i, l := range val.Labels {
-		rows[l] = append(rows[l], i)
+		p.rows[l] = append(p.rows[l], i)
 	}
-	var fitted []int // classes given to the solver
-	folds := make([][]int, nc)
-	maxN := 0
 	for c := range nc {
-		info := &model.Info[c]
+		info := &p.fits[c]
 		info.Class = c
-		info.NVal = len(rows[c])
-		for _, i := range rows[c] {
+		info.NVal = len(p.rows[c])
+		for _, i := range p.rows[c] {
 			if !val.Correct(i) {
 				info.NErrors++
 			}
@@ -166,68 +199,84 @@ func FitWithStats(train, val Split, opts Options) (*Model, *FitStats, error) {
 			info.Status = StatusNoErrors
 		case info.NErrors == info.NVal:
 			info.Status = StatusOnlyErrors
-		case min(info.NErrors, info.NVal-info.NErrors) < opts.Folds:
+		case min(info.NErrors, info.NVal-info.NErrors) < nFolds:
 			info.Status = StatusTooFewForCV
 		default:
 			info.Status = StatusFitted
-			y := make([]int, len(rows[c]))
-			for j, i := range rows[c] {
+			y := make([]int, len(p.rows[c]))
+			for j, i := range p.rows[c] {
 				if val.Correct(i) {
 					y[j] = 1
 				}
 			}
-			if folds[c], err = StratifiedFolds(y, opts.Folds); err != nil {
-				return nil, nil, fmt.Errorf("distill: Fit: class %d: %w", c, err)
+			var err error
+			if p.folds[c], err = StratifiedFolds(y, nFolds); err != nil {
+				return nil, fmt.Errorf("class %d: %w", c, err)
 			}
-			fitted = append(fitted, c)
-			maxN = max(maxN, len(rows[c]))
+			p.fitted = append(p.fitted, c)
+			p.maxN = max(p.maxN, len(p.rows[c]))
 		}
 	}
-
-	b := opts.Backend
-	if b == nil {
-		var info backend.Info
-		if b, info, err = backend.New(); err != nil {
-			return nil, nil, fmt.Errorf("distill: Fit: %w", err)
-		}
-		defer b.Finalize()
-		model.Backend = info.String()
-	} else {
-		model.Backend = b.Name() + ": " + b.Description()
-	}
-	stats.Backend = model.Backend
-	if len(fitted) > 0 {
-		if err := solveClasses(b, model, opts, val, rows, folds, fitted, maxN, stats); err != nil {
-			return nil, nil, err
-		}
-	}
-	stats.Total = time.Since(start)
-	return model, stats, nil
+	return p, nil
 }
 
 // Problem layout per class group: for cost index ci, problem ci·(F+1) + k trains on the rows outside fold k for
 // k < F, and problem ci·(F+1) + F is the refit on every row.
-func solveClasses(b compute.Backend, model *Model, opts Options, val Split, rows, folds [][]int,
-	fitted []int, maxN int, stats *FitStats) error {
+
+// solveClasses solves every problem of the fitted classes in one batch and fills their fits.
+func solveClasses(b compute.Backend, model *FailureModel, opts Options, val Split, plan *classPlan) error {
 	t0 := time.Now()
-	D, F, nC := val.D, opts.Folds, len(opts.Cs)
-	G, N, P := len(fitted), maxN, len(opts.Cs)*(opts.Folds+1)
-	pr, err := svm.NewProblems(b, G, N, D, P)
+	pr, err := preprocessRows(b, model.Whitening, opts, val, plan)
 	if err != nil {
-		return fmt.Errorf("distill: Fit: %w", err)
+		return err
 	}
 	defer pr.Release()
+	model.Stats.Preprocess += time.Since(t0)
+	setTargets(pr, opts, val, plan)
+	t1 := time.Now()
+	res, err := solveWithProgress(b, pr, opts)
+	if err != nil {
+		return err
+	}
+	stats := model.Stats
+	stats.Solve = time.Since(t1)
+	stats.Problems = pr.G * pr.P
+	stats.LockstepIterations = res.LockstepIterations
+	for _, s := range res.Status {
+		if s == svm.NotConverged {
+			stats.NotConverged++
+		}
+	}
+	for g, c := range plan.fitted {
+		collectClass(&model.Fits[c], g, opts, pr, res, plan.folds[c], len(plan.rows[c]))
+	}
+	return nil
+}
+
+// preprocessRows allocates the problems of the fitted classes ([solveClasses]) and writes their pre-processed
+// validation rows, grouped by class, in parallel.
+func preprocessRows(b compute.Backend, wh *Whitening, opts Options, val Split, plan *classPlan) (*svm.Problems, error) {
+	D := val.Dim()
+	G, N, P := len(plan.fitted), plan.maxN, len(opts.Cs)*(opts.Folds+1)
+	pr, err := svm.NewProblems(b, G, N, D, P)
+	if err != nil {
+		return nil, err
+	}
 	pr.Weighting = svm.Balanced
-	// Pre-process the validation rows straight into the grouped layout, in parallel.
-	apply := model.Whitening.rowFunc()
-	parallel.For(len(fitted), func(g int) {
-		for j, i := range rows[fitted[g]] {
-			apply(pr.X[(g*N+j)*D:(g*N+j+1)*D], val.Row(i))
+	apply := wh.rowFunc()
+	parallel.For(G, func(g int) {
+		for j, i := range plan.rows[plan.fitted[g]] {
+			apply(pr.X[(g*N+j)*D:(g*N+j+1)*D], val.Latents.Row(i))
 		}
 	})
-	stats.Preprocess += time.Since(t0)
-	for g, c := range fitted {
-		for j, i := range rows[c] {
+	return pr, nil
+}
+
+// setTargets writes the ±1 targets, costs and fold memberships of the problems.
+func setTargets(pr *svm.Problems, opts Options, val Split, plan *classPlan) {
+	F, N, P := opts.Folds, pr.N, pr.P
+	for g, c := range plan.fitted {
+		for j, i := range plan.rows[c] {
 			pr.Y[g*N+j] = -1
 			if val.Correct(i) {
 				pr.Y[g*N+j] = 1
@@ -237,87 +286,78 @@ func solveClasses(b compute.Backend, model *Model, opts Options, val Split, rows
 			for k := 0; k <= F; k++ {
 				p := ci*(F+1) + k
 				pr.C[g*P+p] = cost
-				for j := range rows[c] {
-					pr.Member[(g*P+p)*N+j] = k == F || folds[c][j] != k
+				for j := range plan.rows[c] {
+					pr.Member[(g*P+p)*N+j] = k == F || plan.folds[c][j] != k
 				}
 			}
 		}
 	}
+}
+
+// solveWithProgress runs svm.Solve with a progress bar of the solved problems on opts.Progress; the solver keeps
+// the weights of the refits only.
+func solveWithProgress(b compute.Backend, pr *svm.Problems, opts Options) (*svm.Result, error) {
+	F := opts.Folds
+	total := pr.G * pr.P
 	solverOpts := opts.Solver
 	solverOpts.WeightsFor = nil
 	for ci := range opts.Cs {
 		solverOpts.WeightsFor = append(solverOpts.WeightsFor, ci*(F+1)+F) // the refits
 	}
-	var bar *progress.Bar
-	if opts.Progress {
-		bar = progress.New(opts.ProgressTo, "fitting SVMs", G*P)
-		solved := 0
-		user := solverOpts.Progress
-		solverOpts.Progress = func(p svm.Progress) {
-			done := G*P - p.Active
-			bar.Add(done - solved)
-			solved = done
-			if user != nil {
-				user(p)
-			}
+	bar := progress.New(opts.Progress, "fitting SVMs", total)
+	solved := 0
+	user := solverOpts.Progress
+	solverOpts.Progress = func(p svm.Progress) {
+		done := total - p.Active
+		bar.Add(done - solved)
+		solved = done
+		if user != nil {
+			user(p)
 		}
 	}
-	t1 := time.Now()
 	res, err := svm.Solve(b, pr, solverOpts)
-	if bar != nil {
-		bar.Done()
-	}
-	if err != nil {
-		return fmt.Errorf("distill: Fit: %w", err)
-	}
-	stats.Solve = time.Since(t1)
-	stats.Problems = G * P
-	stats.LockstepIterations = res.LockstepIterations
-	for _, s := range res.Status {
-		if s == svm.NotConverged {
-			stats.NotConverged++
-		}
-	}
+	bar.Done()
+	return res, err
+}
 
-	for g, c := range fitted {
-		info := &model.Info[c]
-		n := len(rows[c])
-		info.CVByC = make([]float64, nC)
-		info.CVAUROCByC = make([]float64, nC)
-		for ci := range opts.Cs {
-			var sumAcc, sumAUC float64
-			for k := range F {
-				p := ci*(F+1) + k
-				dec := res.Decision[(g*P+p)*N : (g*P+p)*N+n]
-				var truth []bool
-				var scores []float32
-				for j := range n {
-					if folds[c][j] == k {
-						truth = append(truth, pr.Y[g*N+j] > 0)
-						scores = append(scores, dec[j])
-					}
-				}
-				sumAcc += balancedAccuracy(truth, scores)
-				if auc, ok := auroc(truth, scores); ok {
-					sumAUC += auc
-				} else {
-					sumAUC += 0.5
+// collectClass fills the fit of the class solved as group g: cross-validated balanced accuracy and AUROC per
+// cost, the chosen cost and its refit SVM. n is the class's number of validation examples.
+func collectClass(info *ClassFit, g int, opts Options, pr *svm.Problems, res *svm.Result, folds []int, n int) {
+	F, nC, N, P, D := opts.Folds, len(opts.Cs), pr.N, pr.P, pr.D
+	info.CVByC = make([]float64, nC)
+	info.CVAUROCByC = make([]float64, nC)
+	for ci := range opts.Cs {
+		var sumAcc, sumAUC float64
+		for k := range F {
+			p := ci*(F+1) + k
+			dec := res.Decision[(g*P+p)*N : (g*P+p)*N+n]
+			var truth []bool
+			var scores []float32
+			for j := range n {
+				if folds[j] == k {
+					truth = append(truth, pr.Y[g*N+j] > 0)
+					scores = append(scores, dec[j])
 				}
 			}
-			info.CVByC[ci] = sumAcc / float64(F)
-			info.CVAUROCByC[ci] = sumAUC / float64(F)
+			sumAcc += balancedAccuracy(truth, scores)
+			if auc, ok := auroc(truth, scores); ok {
+				sumAUC += auc
+			} else {
+				sumAUC += 0.5
+			}
 		}
-		best := chooseC(opts.Cs, info.CVByC)
-		refit := g*P + best*(F+1) + F
-		info.C = opts.Cs[best]
-		info.CVBalancedAcc = info.CVByC[best]
-		info.W = slices.Clone(res.W[refit*D : (refit+1)*D])
-		info.B = res.B[refit]
-		info.Gap = res.Gap[refit]
-		info.Iterations = res.Iterations[refit]
-		info.Converged = res.Status[refit] == svm.Converged
+		info.CVByC[ci] = sumAcc / float64(F)
+		info.CVAUROCByC[ci] = sumAUC / float64(F)
 	}
-	return nil
+	best := chooseC(opts.Cs, info.CVByC)
+	refit := g*P + best*(F+1) + F
+	info.C = opts.Cs[best]
+	info.CVBalancedAcc = info.CVByC[best]
+	info.W = slices.Clone(res.W[refit*D : (refit+1)*D])
+	info.B = res.B[refit]
+	info.Gap = res.Gap[refit]
+	info.Iterations = res.Iterations[refit]
+	info.Converged = res.Status[refit] == svm.Converged
 }
 
 // chooseC returns the index of the best cross-validation score; scores within tieTolerance of each other tie, and

@@ -243,7 +243,7 @@ type SurfacingCurves struct {
 	Classes []int `json:"classes"`
 }
 
-// SurfacingInput is the input of [SurfacingWith].
+// SurfacingInput is the input of [Surfacing].
 type SurfacingInput struct {
 	// Decisions, Confs, Labels and Groups are per example (same length).
 	Decisions, Confs []float32
@@ -257,17 +257,11 @@ type SurfacingInput struct {
 }
 
 // Surfacing measures how well the decision values surface a known subgroup (the paper's metric): for each class,
-// the fraction of examples of subgroup minority among the K examples with the most negative decision values,
+// the fraction of examples of subgroup in.Minority among the K examples with the most negative decision values,
 // against ranking by the base model's confidence in the true class (lowest first) and against random selection
-// (the subgroup's share of the class), averaged over every class present in labels, for each K in ks. Orders are
-// stable (ties keep example order).
-func Surfacing(decisions, confs []float32, labels, groups []int, minority int, ks []int) (*SurfacingCurves, error) {
-	return SurfacingWith(SurfacingInput{Decisions: decisions, Confs: confs, Labels: labels, Groups: groups,
-		Minority: minority}, ks)
-}
-
-// SurfacingWith is [Surfacing] with the optional inputs of [SurfacingInput].
-func SurfacingWith(in SurfacingInput, ks []int) (*SurfacingCurves, error) {
+// (the subgroup's share of the class), averaged over the classes, for each K in ks. Orders are stable (ties
+// keep example order).
+func Surfacing(in SurfacingInput, ks []int) (*SurfacingCurves, error) {
 	n := len(in.Labels)
 	if len(in.Decisions) != n || len(in.Confs) != n || len(in.Groups) != n || (in.Correct != nil && len(in.Correct) != n) {
 		return nil, fmt.Errorf("distill: Surfacing: lengths differ: %d decisions, %d confidences, %d labels, %d groups, %d correct",

@@ -1,12 +1,13 @@
 package distill
 
 import (
-	"github.com/faildirs/faildirs/internal/parallel"
-
 	"cmp"
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/faildirs/faildirs/distill/matrix"
+	"github.com/faildirs/faildirs/internal/parallel"
 )
 
 // Status says whether a class got a failure direction and, if not, why.
@@ -30,8 +31,8 @@ const (
 // HasClassifier reports whether the status carries an SVM.
 func (s Status) HasClassifier() bool { return s == StatusFitted }
 
-// ClassInfo describes the fit of one class.
-type ClassInfo struct {
+// ClassFit describes the fit of one class: its status and, when fitted, its SVM.
+type ClassFit struct {
 	// Class is the class index.
 	Class int `json:"class"`
 	// Status says whether the class has an SVM.
@@ -58,29 +59,32 @@ type ClassInfo struct {
 	B float32   `json:"b"`
 }
 
-// Model is the fitted method: the pre-processing and one linear SVM per class predicting, from an example's latent
-// vector, whether the base model classified it correctly (positive decision) or not (negative).
-type Model struct {
+// FailureModel is the fitted method: the pre-processing and one linear SVM per class predicting, from an
+// example's latent vector, whether the base model classified it correctly (positive decision) or not (negative).
+// [Fit] returns it; [Load] and [Read] read a saved one.
+type FailureModel struct {
 	// Whitening holds the train statistics.
 	Whitening *Whitening
-	// Info holds one entry per class, indexed by class.
-	Info []ClassInfo
+	// Fits holds one entry per class, indexed by class.
+	Fits []ClassFit
 	// Options are the options the model was fitted with (with defaults filled in).
 	Options Options
 	// Backend names the compute backend that fitted the model.
 	Backend string
+	// Stats reports where the time of the fit went; nil for a model read from a file.
+	Stats *FitStats
 }
 
 // Dim returns the latent dimension.
-func (m *Model) Dim() int { return m.Whitening.Dim() }
+func (m *FailureModel) Dim() int { return m.Whitening.Dim() }
 
 // NumClasses returns the number of classes the model knows.
-func (m *Model) NumClasses() int { return len(m.Info) }
+func (m *FailureModel) NumClasses() int { return len(m.Fits) }
 
-// Classes returns a copy of the per-class information.
-func (m *Model) Classes() []ClassInfo {
-	out := make([]ClassInfo, len(m.Info))
-	for i, c := range m.Info {
+// Classes returns a copy of the per-class fits.
+func (m *FailureModel) Classes() []ClassFit {
+	out := make([]ClassFit, len(m.Fits))
+	for i, c := range m.Fits {
 		c.W = slices.Clone(c.W)
 		c.CVByC = slices.Clone(c.CVByC)
 		c.CVAUROCByC = slices.Clone(c.CVAUROCByC)
@@ -90,9 +94,9 @@ func (m *Model) Classes() []ClassInfo {
 }
 
 // Skipped returns the classes without an SVM, in increasing order.
-func (m *Model) Skipped() []int {
+func (m *FailureModel) Skipped() []int {
 	var out []int
-	for _, c := range m.Info {
+	for _, c := range m.Fits {
 		if !c.Status.HasClassifier() {
 			out = append(out, c.Class)
 		}
@@ -100,12 +104,12 @@ func (m *Model) Skipped() []int {
 	return out
 }
 
-// classifier returns the info of class c if it has an SVM.
-func (m *Model) classifier(c int) (*ClassInfo, error) {
-	if c < 0 || c >= len(m.Info) {
-		return nil, fmt.Errorf("class %d out of range [0, %d)", c, len(m.Info))
+// classifier returns the fit of class c if it has an SVM.
+func (m *FailureModel) classifier(c int) (*ClassFit, error) {
+	if c < 0 || c >= len(m.Fits) {
+		return nil, fmt.Errorf("class %d out of range [0, %d)", c, len(m.Fits))
 	}
-	info := &m.Info[c]
+	info := &m.Fits[c]
 	if !info.Status.HasClassifier() {
 		return nil, fmt.Errorf("class %d has no failure direction (%s)", c, info.Status)
 	}
@@ -114,7 +118,7 @@ func (m *Model) classifier(c int) (*ClassInfo, error) {
 
 // Direction returns the failure direction of class c, W/‖W‖, in the pre-processed space (ok false when the class
 // has no SVM or its W is zero). Moving along it makes examples "easier"; the failure mode lies towards −direction.
-func (m *Model) Direction(c int) ([]float32, bool) {
+func (m *FailureModel) Direction(c int) ([]float32, bool) {
 	info, err := m.classifier(c)
 	if err != nil {
 		return nil, false
@@ -135,7 +139,7 @@ func (m *Model) Direction(c int) ([]float32, bool) {
 }
 
 // decide returns W·pre(x) + B using buf (length Dim) as scratch; apply is the whitening's row function.
-func decide(info *ClassInfo, apply func(dst, x []float32), x, buf []float32) float32 {
+func decide(info *ClassFit, apply func(dst, x []float32), x, buf []float32) float32 {
 	apply(buf, x)
 	s := float64(info.B)
 	for k, v := range buf {
@@ -144,30 +148,33 @@ func decide(info *ClassInfo, apply func(dst, x []float32), x, buf []float32) flo
 	return float32(s)
 }
 
-// DecisionFor returns the decision values of class c's SVM for arbitrary latent vectors (for instance text
-// embeddings of captions), through the same pre-processing. It fails if c has no SVM or a vector has the wrong
-// length.
-func (m *Model) DecisionFor(c int, vecs [][]float32) ([]float32, error) {
+// DecisionFor returns the decision values of class c's SVM for arbitrary latent vectors, one per row of vecs (for
+// instance text embeddings of captions), through the same pre-processing. It fails if c has no SVM or vecs has
+// the wrong number of columns.
+func (m *FailureModel) DecisionFor(c int, vecs matrix.Dense) ([]float32, error) {
 	info, err := m.classifier(c)
 	if err != nil {
 		return nil, fmt.Errorf("distill: DecisionFor: %w", err)
 	}
-	out := make([]float32, len(vecs))
+	if err := vecs.CheckShape(); err != nil {
+		return nil, fmt.Errorf("distill: DecisionFor: %w", err)
+	}
+	if vecs.Rows > 0 && vecs.Cols != m.Dim() {
+		return nil, fmt.Errorf("distill: DecisionFor: vectors have dimension %d, want %d", vecs.Cols, m.Dim())
+	}
+	out := make([]float32, vecs.Rows)
 	buf := make([]float32, m.Dim())
 	apply := m.Whitening.rowFunc()
-	for i, v := range vecs {
-		if len(v) != m.Dim() {
-			return nil, fmt.Errorf("distill: DecisionFor: vector %d has length %d, want %d", i, len(v), m.Dim())
-		}
-		out[i] = decide(info, apply, v, buf)
+	for i := range vecs.Rows {
+		out[i] = decide(info, apply, vecs.Row(i), buf)
 	}
 	return out, nil
 }
 
 // Decision returns, for every example of s, the decision value of the SVM of its true class: negative means the
-// base model is predicted to fail on it. Examples of classes without an SVM (see [Model.Skipped]) or with labels
+// base model is predicted to fail on it. Examples of classes without an SVM (see [FailureModel.Skipped]) or with labels
 // outside the model's classes get 0 — which counts as a predicted failure, as in the reference code.
-func (m *Model) Decision(s Split) ([]float32, error) {
+func (m *FailureModel) Decision(s Split) ([]float32, error) {
 	if err := m.checkSplit(&s); err != nil {
 		return nil, fmt.Errorf("distill: Decision: %w", err)
 	}
@@ -176,21 +183,21 @@ func (m *Model) Decision(s Split) ([]float32, error) {
 	apply := m.Whitening.rowFunc()
 	parallel.For(n, func(i int) {
 		c := s.Labels[i]
-		if c >= len(m.Info) || !m.Info[c].Status.HasClassifier() {
+		if c >= len(m.Fits) || !m.Fits[c].Status.HasClassifier() {
 			return
 		}
 		buf := make([]float32, m.Dim())
-		out[i] = decide(&m.Info[c], apply, s.Row(i), buf)
+		out[i] = decide(&m.Fits[c], apply, s.Latents.Row(i), buf)
 	})
 	return out, nil
 }
 
-func (m *Model) checkSplit(s *Split) error {
+func (m *FailureModel) checkSplit(s *Split) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	if s.D != m.Dim() {
-		return fmt.Errorf("%s: latent dimension %d, the model's is %d", s.Name, s.D, m.Dim())
+	if s.Dim() != m.Dim() {
+		return fmt.Errorf("%s: latent dimension %d, the model's is %d", s.Name, s.Dim(), m.Dim())
 	}
 	return s.requireLabels(false)
 }
@@ -198,7 +205,7 @@ func (m *Model) checkSplit(s *Split) error {
 // Extremes returns the indices (into s) of the k examples of class c with the most negative decision values
 // ("hard": most failure-like, most negative first) and of the k with the most positive ("easy", most positive
 // first); fewer when the class has fewer examples. Ties keep split order.
-func (m *Model) Extremes(s Split, c, k int) (hard, easy []int, err error) {
+func (m *FailureModel) Extremes(s Split, c, k int) (hard, easy []int, err error) {
 	if _, err := m.classifier(c); err != nil {
 		return nil, nil, fmt.Errorf("distill: Extremes: %w", err)
 	}
@@ -214,7 +221,7 @@ func (m *Model) Extremes(s Split, c, k int) (hard, easy []int, err error) {
 	apply := m.Whitening.rowFunc()
 	for i, l := range s.Labels {
 		if l == c {
-			items = append(items, item{i, decide(&m.Info[c], apply, s.Row(i), buf)})
+			items = append(items, item{i, decide(&m.Fits[c], apply, s.Latents.Row(i), buf)})
 		}
 	}
 	slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.d, b.d) })

@@ -3,19 +3,23 @@ package distill
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/faildirs/faildirs/distill/matrix"
+	"github.com/faildirs/faildirs/internal/atomicfile"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/core/tensors/numpy"
 )
 
-// LoadNPYSplit reads split name from dir in the benchmark layout (../shared/bench/README.md):
-// <name>_features.npy (float [N,D]), <name>_labels.npy and <name>_preds.npy (integers [N]), and, when present,
-// <name>_confidence.npy (float [N]) and <name>_subgroup.npy (integers [N], stored as Groups). Missing optional
-// files leave their field empty; labels and predictions are optional too (a train split used only for whitening
-// may have features alone).
+// LoadNPYSplit reads split name from dir in the benchmark layout of `faildirs bench-svm` (one NumPy .npy file
+// per field, as numpy.save writes them): <name>_features.npy (float [N,D]), <name>_labels.npy and
+// <name>_preds.npy (integers [N]), and, when present, <name>_confidence.npy (float [N], the base model's
+// probability of the true class) and <name>_subgroup.npy (integers [N], stored as Groups). Missing optional files
+// leave their field empty; labels and predictions are optional too (a train split used only for whitening may
+// have features alone). Other files (e.g. <name>_correct.npy) are ignored.
 func LoadNPYSplit(dir, name string) (Split, error) {
 	s := Split{Name: name}
 	path := func(k string) string { return filepath.Join(dir, name+"_"+k+".npy") }
@@ -28,8 +32,11 @@ func LoadNPYSplit(dir, name string) (Split, error) {
 	if len(dims) != 2 || dims[0] == 0 || dims[1] == 0 {
 		return s, fmt.Errorf("distill: %s: shape %v, want [N, D]", path("features"), dims)
 	}
-	s.D = dims[1]
-	if s.Latents, err = floats(feat); err != nil {
+	values, err := floats(feat)
+	if err != nil {
+		return s, fmt.Errorf("distill: %s: %w", path("features"), err)
+	}
+	if s.Latents, err = matrix.New(dims[0], dims[1], values); err != nil {
 		return s, fmt.Errorf("distill: %s: %w", path("features"), err)
 	}
 	optional := func(k string, fn func(t *tensors.Tensor) error) error {
@@ -119,28 +126,12 @@ func convert[From int64 | int32 | int16 | int8 | uint8 | float64, To int | float
 	return out, nil
 }
 
-// WriteNPYFloat32 writes values as a float32 .npy vector, atomically (temporary file, then rename).
-func WriteNPYFloat32(path string, values []float32) (err error) {
+// SaveNPYFloat32 writes values to path as a float32 .npy vector, atomically (internal/atomicfile).
+func SaveNPYFloat32(path string, values []float32) error {
 	t := tensors.FromFlatDataAndDimensions(values, len(values))
 	defer func() { _ = t.FinalizeAll() }()
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("distill: WriteNPYFloat32: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = numpy.ToNpyWriter(t, tmp); err != nil {
-		return fmt.Errorf("distill: WriteNPYFloat32 %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("distill: WriteNPYFloat32 %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("distill: WriteNPYFloat32 %s: %w", path, err)
+	if err := atomicfile.Write(path, func(w io.Writer) error { return numpy.ToNpyWriter(t, w) }); err != nil {
+		return fmt.Errorf("distill: SaveNPYFloat32: %w", err)
 	}
 	return nil
 }

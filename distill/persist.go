@@ -6,10 +6,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
-// File format of a saved [Model] (version 1): one JSON object,
+// File format of a saved [FailureModel] (version 1): one JSON object,
 //
 //	{
 //	  "format":  "faildirs.distill.model",
@@ -31,106 +32,90 @@ import (
 const (
 	// ModelFormat is the "format" field of a saved model.
 	ModelFormat = "faildirs.distill.model"
-	// ModelVersion is the "version" written by [Model.Save].
+	// ModelVersion is the "version" written by [FailureModel.Write].
 	ModelVersion = 1
 )
 
 type savedModel struct {
-	Format    string      `json:"format"`
-	Version   int         `json:"version"`
-	Dim       int         `json:"dim"`
-	Options   Options     `json:"options"`
-	Backend   string      `json:"backend,omitempty"`
-	Whitening *Whitening  `json:"whitening"`
-	Classes   []ClassInfo `json:"classes"`
+	Format    string     `json:"format"`
+	Version   int        `json:"version"`
+	Dim       int        `json:"dim"`
+	Options   Options    `json:"options"`
+	Backend   string     `json:"backend,omitempty"`
+	Whitening *Whitening `json:"whitening"`
+	Classes   []ClassFit `json:"classes"`
 }
 
-// Save writes the model in the format documented above.
-func (m *Model) Save(w io.Writer) error {
+// Write writes the model to w in the format documented above.
+func (m *FailureModel) Write(w io.Writer) error {
 	if m == nil || m.Whitening == nil {
-		return fmt.Errorf("distill: Save: empty model")
+		return fmt.Errorf("distill: Write: empty model")
 	}
 	enc := json.NewEncoder(w)
 	return enc.Encode(savedModel{Format: ModelFormat, Version: ModelVersion, Dim: m.Dim(), Options: m.Options,
-		Backend: m.Backend, Whitening: m.Whitening, Classes: m.Info})
+		Backend: m.Backend, Whitening: m.Whitening, Classes: m.Fits})
 }
 
-// SaveFile writes the model to path atomically (a temporary file in the same folder, then a rename).
-func (m *Model) SaveFile(path string) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("distill: SaveFile: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = m.Save(tmp); err != nil {
-		return fmt.Errorf("distill: SaveFile %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("distill: SaveFile %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("distill: SaveFile %s: %w", path, err)
+// Save writes the model to path atomically (internal/atomicfile), in the format of [FailureModel.Write].
+func (m *FailureModel) Save(path string) error {
+	if err := atomicfile.Write(path, m.Write); err != nil {
+		return fmt.Errorf("distill: Save: %w", err)
 	}
 	return nil
 }
 
-// Load reads a model written by [Model.Save] and checks its consistency.
-func Load(r io.Reader) (*Model, error) {
+// Read reads a model written by [FailureModel.Write] and checks its consistency.
+func Read(r io.Reader) (*FailureModel, error) {
 	var s savedModel
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("distill: Load: %w", err)
+		return nil, fmt.Errorf("distill: Read: %w", err)
 	}
 	if s.Format != ModelFormat {
-		return nil, fmt.Errorf("distill: Load: format %q, want %q", s.Format, ModelFormat)
+		return nil, fmt.Errorf("distill: Read: format %q, want %q", s.Format, ModelFormat)
 	}
 	if s.Version != ModelVersion {
-		return nil, fmt.Errorf("distill: Load: version %d not supported (this code reads version %d)", s.Version, ModelVersion)
+		return nil, fmt.Errorf("distill: Read: version %d not supported (this code reads version %d)", s.Version, ModelVersion)
 	}
 	if s.Whitening == nil || s.Dim <= 0 || len(s.Whitening.Mean) != s.Dim || len(s.Whitening.Std) != s.Dim {
-		return nil, fmt.Errorf("distill: Load: whitening statistics do not match dim %d", s.Dim)
+		return nil, fmt.Errorf("distill: Read: whitening statistics do not match dim %d", s.Dim)
 	}
 	for k := range s.Dim {
 		if !finite(s.Whitening.Mean[k]) || !finite(s.Whitening.Std[k]) || s.Whitening.Std[k] < 0 {
-			return nil, fmt.Errorf("distill: Load: invalid whitening statistics for feature %d", k)
+			return nil, fmt.Errorf("distill: Read: invalid whitening statistics for feature %d", k)
 		}
 	}
 	for i, c := range s.Classes {
 		if c.Class != i {
-			return nil, fmt.Errorf("distill: Load: class entry %d has class %d", i, c.Class)
+			return nil, fmt.Errorf("distill: Read: class entry %d has class %d", i, c.Class)
 		}
 		switch c.Status {
 		case StatusFitted:
 			if len(c.W) != s.Dim {
-				return nil, fmt.Errorf("distill: Load: class %d: len(w)=%d, want %d", i, len(c.W), s.Dim)
+				return nil, fmt.Errorf("distill: Read: class %d: len(w)=%d, want %d", i, len(c.W), s.Dim)
 			}
 			for _, v := range append(c.W, c.B) {
 				if !finite(v) {
-					return nil, fmt.Errorf("distill: Load: class %d: non-finite SVM weights", i)
+					return nil, fmt.Errorf("distill: Read: class %d: non-finite SVM weights", i)
 				}
 			}
 		case StatusNoErrors, StatusOnlyErrors, StatusTooFewForCV, StatusNoData:
 		default:
-			return nil, fmt.Errorf("distill: Load: class %d: unknown status %q", i, c.Status)
+			return nil, fmt.Errorf("distill: Read: class %d: unknown status %q", i, c.Status)
 		}
 	}
 	s.Options.Solver.Tol, s.Options.Solver.MaxIter = s.Options.Tol, s.Options.MaxIter
-	return &Model{Whitening: s.Whitening, Info: s.Classes, Options: s.Options, Backend: s.Backend}, nil
+	return &FailureModel{Whitening: s.Whitening, Fits: s.Classes, Options: s.Options, Backend: s.Backend}, nil
 }
 
-// LoadFile reads a model file written by [Model.SaveFile].
-func LoadFile(path string) (*Model, error) {
+// Load reads a model file written by [FailureModel.Save].
+func Load(path string) (*FailureModel, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("distill: LoadFile: %w", err)
+		return nil, fmt.Errorf("distill: Load: %w", err)
 	}
 	defer f.Close()
-	m, err := Load(f)
+	m, err := Read(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

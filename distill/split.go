@@ -1,19 +1,21 @@
 package distill
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/faildirs/faildirs/distill/matrix"
+)
 
 // Split is one data split of the method: latent vectors (e.g. CLIP image embeddings) with, per example, the true
 // label, the base model's prediction and its confidence in the true class.
 //
-// Only Latents and D are required everywhere; Fit needs Labels and Preds on the validation split, Decision and the
+// Only Latents is required everywhere; Fit needs Labels and Preds on the validation split, Decision and the
 // evaluation functions need Labels (and Preds, Confs or Groups where they say so).
 type Split struct {
 	// Name identifies the split in errors and reports ("train", "val", "test", ...).
 	Name string
-	// Latents holds N×D values, row-major: row i is Latents[i·D : (i+1)·D].
-	Latents []float32
-	// D is the latent dimension.
-	D int
+	// Latents holds one latent vector per example: N rows of dimension D = Latents.Cols.
+	Latents matrix.Dense
 	// Labels are the true classes, 0 ≤ label; empty when unknown.
 	Labels []int
 	// Preds are the base model's predicted classes, 0 ≤ pred; empty when unknown.
@@ -27,43 +29,34 @@ type Split struct {
 	IDs []string
 }
 
-// Len returns the number of examples, N = len(Latents) / D (0 when D is not positive).
-func (s Split) Len() int {
-	if s.D <= 0 {
-		return 0
-	}
-	return len(s.Latents) / s.D
-}
+// Len returns the number of examples, Latents.Rows.
+func (s Split) Len() int { return s.Latents.Rows }
 
-// Row returns the latent vector of example i (a sub-slice of Latents, not a copy).
-func (s Split) Row(i int) []float32 { return s.Latents[i*s.D : (i+1)*s.D] }
+// Dim returns the latent dimension, Latents.Cols.
+func (s Split) Dim() int { return s.Latents.Cols }
 
 // Correct reports whether the base model was right on example i (Preds[i] == Labels[i]).
 func (s Split) Correct(i int) bool { return s.Preds[i] == s.Labels[i] }
 
-// Validate checks the split's consistency: D positive, Latents a whole number of rows, all values finite, and
-// every optional field either empty or of length N, with labels and predictions non-negative and confidences
-// finite and in [0, 1]. Errors name the split, the field and the first offending example.
+// Validate checks the split's consistency: at least one latent vector of positive dimension, a consistent shape,
+// all values finite, and every optional field either empty or of length N, with labels and predictions
+// non-negative and confidences finite and in [0, 1]. Errors name the split, the field and the first offending
+// example.
 func (s Split) Validate() error {
 	name := s.Name
 	if name == "" {
 		name = "split"
 	}
-	if s.D <= 0 {
-		return fmt.Errorf("%s: latent dimension D=%d must be positive", name, s.D)
+	if s.Latents.Cols <= 0 {
+		return fmt.Errorf("%s: latent dimension %d must be positive", name, s.Latents.Cols)
 	}
-	if len(s.Latents) == 0 {
+	if s.Latents.Rows <= 0 {
 		return fmt.Errorf("%s: no latent vectors", name)
 	}
-	if len(s.Latents)%s.D != 0 {
-		return fmt.Errorf("%s: len(Latents)=%d is not a multiple of D=%d", name, len(s.Latents), s.D)
+	if err := s.Latents.Validate(); err != nil {
+		return fmt.Errorf("%s: latents: %w", name, err)
 	}
-	n := len(s.Latents) / s.D
-	for i, v := range s.Latents {
-		if v-v != 0 { // NaN or ±Inf
-			return fmt.Errorf("%s: latent of example %d, feature %d is %v", name, i/s.D, i%s.D, v)
-		}
-	}
+	n := s.Latents.Rows
 	check := func(field string, length int) error {
 		if length != 0 && length != n {
 			return fmt.Errorf("%s: len(%s)=%d, want 0 or N=%d", name, field, length, n)

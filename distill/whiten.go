@@ -1,10 +1,11 @@
 package distill
 
 import (
-	"github.com/faildirs/faildirs/internal/parallel"
-
 	"fmt"
 	"math"
+
+	"github.com/faildirs/faildirs/distill/matrix"
+	"github.com/faildirs/faildirs/internal/parallel"
 )
 
 // Whitening is the pre-processing of the method: each feature is standardised with the train split's mean and
@@ -25,13 +26,13 @@ func FitWhitening(s Split) (*Whitening, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	n, d := s.Len(), s.D
+	n, d := s.Len(), s.Dim()
 	if n < 2 {
 		return nil, fmt.Errorf("%s: whitening needs at least 2 rows, got %d", s.Name, n)
 	}
 	mean := make([]float64, d)
 	for i := range n {
-		for k, v := range s.Row(i) {
+		for k, v := range s.Latents.Row(i) {
 			mean[k] += float64(v)
 		}
 	}
@@ -40,7 +41,7 @@ func FitWhitening(s Split) (*Whitening, error) {
 	}
 	ss := make([]float64, d)
 	for i := range n {
-		for k, v := range s.Row(i) {
+		for k, v := range s.Latents.Row(i) {
 			x := float64(v) - mean[k]
 			ss[k] += x * x
 		}
@@ -69,31 +70,23 @@ func (w *Whitening) rowFunc() func(dst, x []float32) {
 	}
 	mean := w.Mean
 	return func(dst, x []float32) {
-		var norm float64
 		for k, v := range x {
-			z := (v - mean[k]) * inv[k] // constant features: inv = 0
-			dst[k] = z
-			norm += float64(z) * float64(z)
+			dst[k] = (v - mean[k]) * inv[k] // constant features: inv = 0
 		}
-		if norm == 0 {
-			return
-		}
-		s := float32(1 / math.Sqrt(norm))
-		for k := range dst {
-			dst[k] *= s
-		}
+		matrix.NormalizeVector(dst)
 	}
 }
 
-// Apply returns the pre-processed rows of an N×Dim row-major matrix (a new slice), in parallel.
-func (w *Whitening) Apply(x []float32) ([]float32, error) {
-	d := w.Dim()
-	if d == 0 || len(x)%d != 0 {
-		return nil, fmt.Errorf("whitening: %d values are not a whole number of rows of dimension %d", len(x), d)
+// Apply returns the pre-processed rows of x (a new matrix), in parallel. x must have Dim columns.
+func (w *Whitening) Apply(x matrix.Dense) (matrix.Dense, error) {
+	if err := x.CheckShape(); err != nil {
+		return matrix.Dense{}, fmt.Errorf("whitening: %w", err)
 	}
-	n := len(x) / d
-	out := make([]float32, len(x))
+	if x.Cols != w.Dim() {
+		return matrix.Dense{}, fmt.Errorf("whitening: rows of dimension %d, the statistics have %d", x.Cols, w.Dim())
+	}
+	out := matrix.Zeros(x.Rows, x.Cols)
 	apply := w.rowFunc()
-	parallel.For(n, func(i int) { apply(out[i*d:(i+1)*d], x[i*d:(i+1)*d]) })
+	parallel.For(x.Rows, func(i int) { apply(out.Row(i), x.Row(i)) })
 	return out, nil
 }

@@ -6,6 +6,10 @@
 // extension) and shows itself with [Show]: inline under a GoNB notebook, written to a file elsewhere.
 // The package only draws what it is given; it knows nothing about models, SVMs or captions.
 //
+//	chart, err := plots.TopK("minority share among the K hardest images", []int{10, 50, 100},
+//		plots.Curve{Name: "SVM", Y: []float64{0.9, 0.8, 0.6}}, plots.Constant("base rate", 0.2, 3))
+//	err = chart.Show("topk.png") // inline in GoNB; elsewhere writes the file
+//
 // Text uses the Liberation fonts embedded in gonum/plot, so nothing depends on system fonts and the output is the
 // same on every machine (the golden-image tests rely on it). PNGs are rendered at [DPI] dots per inch.
 package plots

@@ -1,10 +1,7 @@
 package plots
 
 import (
-	"github.com/faildirs/faildirs/internal/atomicfile"
-
 	"bytes"
-	"flag"
 	"image"
 	"image/color"
 	"image/png"
@@ -16,8 +13,6 @@ import (
 
 	"gonum.org/v1/plot/vg"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden images in testdata")
 
 func decodePNG(t *testing.T, b []byte) image.Image {
 	t.Helper()
@@ -487,63 +482,6 @@ func TestSaveAndShow(t *testing.T) {
 	decodePNG(t, shown[0])
 	if _, err := os.Stat(notWritten); err == nil {
 		t.Error("in a notebook Show wrote a file")
-	}
-}
-
-// TestGolden compares rendered PNGs with images in testdata, pixel by pixel (rendering is pure Go with embedded
-// fonts, so it is deterministic). Run with -update to rewrite them after an intended change, and look at them.
-func TestGolden(t *testing.T) {
-	ks := []int{10, 25, 50, 100}
-	topk, err := TopK("golden top-K", ks,
-		Curve{Name: "SVM decision value", Y: []float64{1, 0.96, 0.9, 0.7}},
-		Curve{Name: "base-model confidence", Y: []float64{0.7, 0.6, 0.55, 0.45}},
-		Constant("base rate", 0.5, len(ks)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	topk.Width, topk.Height = 4*vg.Inch, 2.5*vg.Inch
-	gal := Extremes("golden gallery",
-		[]Item{{Image: solid(28, 28, color.RGBA{200, 30, 40, 255}), Caption: "a photo of a red shirt", Frame: color.RGBA{255, 0, 0, 255}}},
-		[]Item{{Image: solid(28, 28, color.RGBA{20, 60, 210, 255}), Caption: "a photo of a blue shirt"}})
-	gal.Thumb = 48
-	for _, tc := range []struct {
-		name string
-		fig  Figure
-	}{{"topk.png", topk}, {"gallery.png", gal}} {
-		t.Run(tc.name, func(t *testing.T) {
-			b, err := tc.fig.Render(PNG)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join("testdata", tc.name)
-			if *update {
-				if err := atomicfile.WriteBytes(path, b); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			got, exp := decodePNG(t, b), decodePNG(t, want)
-			if got.Bounds() != exp.Bounds() {
-				t.Fatalf("size %v, golden %v", got.Bounds(), exp.Bounds())
-			}
-			diff := 0
-			for y := got.Bounds().Min.Y; y < got.Bounds().Max.Y; y++ {
-				for x := got.Bounds().Min.X; x < got.Bounds().Max.X; x++ {
-					if color.NRGBAModel.Convert(got.At(x, y)) != color.NRGBAModel.Convert(exp.At(x, y)) {
-						diff++
-					}
-				}
-			}
-			if diff != 0 {
-				out := filepath.Join(t.TempDir(), tc.name)
-				_ = os.WriteFile(out, b, 0o644)
-				t.Errorf("%d pixels differ from %s; rendered image written to %s", diff, path, out)
-			}
-		})
 	}
 }
 

@@ -8,14 +8,17 @@
 //     FAILDIRS_XLA_AUTOINSTALL=1, because offline the download fails (and older go-xla code paths panic).
 //  3. Otherwise the pure Go backend, with one line on stderr saying why and how to enable XLA.
 //
-// The Go backend is created as "go:ops_sequential" (also when GOMLX_BACKEND is exactly "go"): in compute v0.1.2
-// its default schedule runs independent graph nodes on the worker pool while large matmuls fan out on the same
-// pool, and when every worker holds a node waiting for more workers the execution deadlocks (seen training the tiny
-// CLIP). Sequential node order keeps the matmuls' own parallelism and cannot deadlock. A GOMLX_BACKEND with options
-// ("go:ops_parallel", "go:parallelism=2") is used as given.
+// The Go backend is created as [GoConfig], "go:ops_sequential" (also when GOMLX_BACKEND is exactly "go"):
+// graph nodes run one after the other while each matmul still uses every core, which avoids the worker-pool
+// deadlock of the parallel node schedule described in the README's "Go backend notes". A GOMLX_BACKEND with
+// options ("go:ops_parallel", "go:parallelism=2") is used as given.
 //
 // Nothing here panics: a failing backend constructor (including a panicking one) becomes an error or a fallback.
 // The [Info] returned with every backend says what was chosen and why, for notebooks, logs and result files.
+//
+//	b, info, err := backend.New(backend.Options{}) // reads GOMLX_BACKEND, FAILDIRS_XLA_AUTOINSTALL
+//	defer b.Finalize()
+//	fmt.Println(info)                              // e.g. "go:ops_sequential (...; no XLA PJRT plugin installed; simd=true)"
 package backend
 
 import (
@@ -69,22 +72,18 @@ type Options struct {
 	Plugins func() []string
 }
 
-// New returns a backend chosen as the package documentation describes, reading the process environment.
-func New() (compute.Backend, Info, error) {
-	return NewWithOptions(Options{})
-}
-
 // MustNew is like [New] but panics on error; meant for notebooks and tests only.
-func MustNew() (compute.Backend, Info) {
-	b, info, err := New()
+func MustNew(opts Options) (compute.Backend, Info) {
+	b, info, err := New(opts)
 	if err != nil {
 		panic(err)
 	}
 	return b, info
 }
 
-// NewWithOptions returns a backend chosen as the package documentation describes.
-func NewWithOptions(opts Options) (compute.Backend, Info, error) {
+// New returns a backend chosen as the package documentation describes; Options{} reads the process environment.
+// Release it with Finalize when done.
+func New(opts Options) (compute.Backend, Info, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = os.Getenv

@@ -34,7 +34,7 @@ func TestChoice(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var log bytes.Buffer
-			b, info, err := NewWithOptions(Options{Getenv: env(tc.env), Log: &log,
+			b, info, err := New(Options{Getenv: env(tc.env), Log: &log,
 				Plugins: func() []string { return tc.plugins }})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -103,7 +103,7 @@ func BenchmarkMatmul1024(b *testing.B) {
 
 // TestInstalledPluginsOffline checks that listing XLA plugins with auto-install off neither panics nor downloads.
 func TestInstalledPluginsOffline(t *testing.T) {
-	_, _, err := NewWithOptions(Options{Getenv: env(map[string]string{EnvBackend: "go"}), Log: &bytes.Buffer{}})
+	_, _, err := New(Options{Getenv: env(map[string]string{EnvBackend: "go"}), Log: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}

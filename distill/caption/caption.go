@@ -1,5 +1,12 @@
 // Package caption describes failure directions in words, as in "Distilling Model Failures as Directions in Latent
-// Space" (Jain et al., ICLR 2023, §2.7–2.8 of the project DESIGN):
+// Space" (Jain et al., ICLR 2023):
+//
+//	v, err := caption.Fashion(nil, [][]int{{0}, {6}})                    // or caption.CelebA(...), caption.ImageNet(...)
+//	te := clip.TextEncoder{Embedder: model}                              // any TextEmbedder
+//	ranks, err := caption.ScoreAll(ctx, te, failureModel, v, caption.ScoreOptions{})
+//	fmt.Println(ranks[0].Hard(1)[0].Text, ranks[0].Easy(1)[0].Text)
+//
+// The parts:
 //
 //   - Vocabularies: per class, captions from the template "a photo of a {adjective} {noun} {preposition}" with
 //     empty parts dropped ([Compose]), over the class's nouns, adjectives and prepositions ([Class]). Ready-made
@@ -23,7 +30,7 @@
 // template keeps scores comparable with the paper's.
 //
 // The package knows nothing about CLIP or SVMs: text embeddings come through [TextEmbedder] (implemented by the
-// clip package's models) and decision values through [Scorer] (implemented by distill.Model).
+// clip package's TextEncoder) and decision values through [Scorer] (implemented by distill.FailureModel).
 package caption
 
 import (

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/wordnet"
 )
 
@@ -266,14 +267,24 @@ func (e *wordEmbedder) embed(text string) []float32 {
 	return v
 }
 
-func (e *wordEmbedder) EmbedTexts(_ context.Context, texts []string) ([][]float32, error) {
+func (e *wordEmbedder) EmbedTexts(_ context.Context, texts []string) (matrix.Dense, error) {
 	e.calls++
 	e.texts += len(texts)
-	out := make([][]float32, len(texts))
+	out := matrix.Zeros(len(texts), e.dim)
 	for i, t := range texts {
-		out[i] = e.embed(t)
+		copy(out.Row(i), e.embed(t))
 	}
 	return out, nil
+}
+
+// rows builds a matrix from rows, failing the test on ragged rows.
+func rows(t *testing.T, r ...[]float32) matrix.Dense {
+	t.Helper()
+	m, err := matrix.FromRows(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // linearScorer is a per-class linear SVM on L2-normalised vectors: decision = w_c · v/|v| + b_c.
@@ -282,12 +293,13 @@ type linearScorer struct {
 	b []float32
 }
 
-func (s *linearScorer) DecisionFor(class int, vecs [][]float32) ([]float32, error) {
+func (s *linearScorer) DecisionFor(class int, vecs matrix.Dense) ([]float32, error) {
 	if class < 0 || class >= len(s.w) || s.w[class] == nil {
 		return nil, errors.New("no failure direction")
 	}
-	out := make([]float32, len(vecs))
-	for i, v := range vecs {
+	out := make([]float32, vecs.Rows)
+	for i := range vecs.Rows {
+		v := vecs.Row(i)
 		n := norm(v)
 		d := 0.0
 		for j := range v {
@@ -330,7 +342,7 @@ func TestScorePlanted(t *testing.T) {
 		sc.w = append(sc.w, neg(unit(wordVec(col, dim))))
 	}
 	emb := &wordEmbedder{dim: dim}
-	rs, err := ScoreAll(context.Background(), emb, sc, v, nil, io.Discard)
+	rs, err := ScoreAll(context.Background(), emb, sc, v, ScoreOptions{Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,12 +363,12 @@ func TestScorePlanted(t *testing.T) {
 				t.Fatalf("class %s: captions not sorted at %d", r.Name, j)
 			}
 		}
-		ref, _ := sc.DecisionFor(i, [][]float32{emb.embed(r.Reference)})
+		ref, _ := sc.DecisionFor(i, rows(t, emb.embed(r.Reference)))
 		if r.ReferenceDecision != ref[0] {
 			t.Errorf("class %s: reference decision %v, want %v", r.Name, r.ReferenceDecision, ref[0])
 		}
 		for _, c := range r.Captions {
-			d, _ := sc.DecisionFor(i, [][]float32{emb.embed(c.Text)})
+			d, _ := sc.DecisionFor(i, rows(t, emb.embed(c.Text)))
 			if c.Decision != d[0] || c.Score != d[0]-ref[0] {
 				t.Fatalf("class %s: %q decision %v score %v, want %v and %v", r.Name, c.Text, c.Decision, c.Score, d[0], d[0]-ref[0])
 			}
@@ -381,7 +393,7 @@ func TestScoreAllSharesTexts(t *testing.T) {
 	emb := &wordEmbedder{dim: 8}
 	w := unit(wordVec("young", 8))
 	sc := &linearScorer{w: [][]float32{neg(w), w}, b: []float32{0, 0}}
-	rs, err := ScoreAll(context.Background(), emb, sc, v, nil, io.Discard)
+	rs, err := ScoreAll(context.Background(), emb, sc, v, ScoreOptions{Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +405,7 @@ func TestScoreAllSharesTexts(t *testing.T) {
 		t.Errorf("old hard %q, young easy %q", rs[0].Hard(1)[0].Text, rs[1].Easy(1)[0].Text)
 	}
 	// Only some classes.
-	rs, err = ScoreAll(context.Background(), emb, sc, v, []int{1}, io.Discard)
+	rs, err = ScoreAll(context.Background(), emb, sc, v, ScoreOptions{Classes: []int{1}, Progress: io.Discard})
 	if err != nil || len(rs) != 1 || rs[0].Class != 1 || rs[0].Name != "young" {
 		t.Errorf("ScoreAll of class 1: %v, %+v", err, rs)
 	}
@@ -415,7 +427,7 @@ func TestScoreErrors(t *testing.T) {
 	if _, err := Score(ctx, badEmbedder{}, ok, 0, shirt); err == nil {
 		t.Error("embedder returning wrong count: no error")
 	}
-	if _, err := ScoreAll(ctx, emb, ok, Vocabulary{Name: "x", Classes: []Class{shirt}}, []int{3}, io.Discard); err == nil {
+	if _, err := ScoreAll(ctx, emb, ok, Vocabulary{Name: "x", Classes: []Class{shirt}}, ScoreOptions{Classes: []int{3}, Progress: io.Discard}); err == nil {
 		t.Error("class out of range: no error")
 	}
 	if _, err := Score(ctx, emb, ok, 0, Class{Name: "empty"}); err == nil {
@@ -430,12 +442,12 @@ func TestScoreErrors(t *testing.T) {
 
 type badEmbedder struct{}
 
-func (badEmbedder) EmbedTexts(_ context.Context, texts []string) ([][]float32, error) {
-	return make([][]float32, len(texts)-1), nil
+func (badEmbedder) EmbedTexts(_ context.Context, texts []string) (matrix.Dense, error) {
+	return matrix.Zeros(len(texts)-1, 8), nil
 }
 
 func TestNearestAccuracy(t *testing.T) {
-	images := [][]float32{{1, 0}, {0, 1}, {1, 1}, {-1, 0}, {0, 0}, {2, 0.1}}
+	images := rows(t, []float32{1, 0}, []float32{0, 1}, []float32{1, 1}, []float32{-1, 0}, []float32{0, 0}, []float32{2, 0.1})
 	correct := []bool{false, true, true, true, true, false}
 	order, err := Nearest(images, []float32{1, 0})
 	if err != nil {
@@ -458,17 +470,17 @@ func TestNearestAccuracy(t *testing.T) {
 	}
 	for _, bad := range []struct {
 		name    string
-		images  [][]float32
+		images  matrix.Dense
 		correct []bool
 		text    []float32
 		ks      []int
 	}{
-		{"no images", nil, nil, []float32{1}, []int{1}},
+		{"no images", matrix.Dense{}, nil, []float32{1}, []int{1}},
 		{"flags mismatch", images, correct[:2], []float32{1, 0}, []int{1}},
 		{"zero text", images, correct, []float32{0, 0}, []int{1}},
 		{"dim mismatch", images, correct, []float32{1, 0, 0}, []int{1}},
 		{"bad K", images, correct, []float32{1, 0}, []int{0}},
-		{"NaN image", [][]float32{{float32(math.NaN()), 0}}, []bool{true}, []float32{1, 0}, []int{1}},
+		{"NaN image", rows(t, []float32{float32(math.NaN()), 0}), []bool{true}, []float32{1, 0}, []int{1}},
 	} {
 		if _, err := NearestAccuracy(bad.images, bad.correct, bad.text, bad.ks); err == nil {
 			t.Errorf("%s: no error", bad.name)
@@ -486,7 +498,7 @@ func TestCheckPlanted(t *testing.T) {
 	hard, easy := "a photo of a red shirt", "a photo of a green shirt"
 	ht, et := emb.embed(hard), emb.embed(easy)
 	r := rand.New(rand.NewPCG(1, 2))
-	var images [][]float32
+	var imageRows [][]float32
 	var correct []bool
 	for i := 0; i < 100; i++ {
 		base, ok := et, true
@@ -498,10 +510,10 @@ func TestCheckPlanted(t *testing.T) {
 		for j := range v {
 			v[j] = base[j] + float32(0.05*r.NormFloat64())
 		}
-		images = append(images, v)
+		imageRows = append(imageRows, v)
 		correct = append(correct, ok)
 	}
-	ck, err := CheckCaptions(context.Background(), emb, "Shirt", images, correct, hard, easy, []int{10, 20, 50})
+	ck, err := CheckCaptions(context.Background(), emb, "Shirt", rows(t, imageRows...), correct, hard, easy, []int{10, 20, 50})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,20 +538,5 @@ func TestCheckPlanted(t *testing.T) {
 	}
 	if fmt.Sprint(ck.Ks) != "[10 20 50]" {
 		t.Errorf("Ks %v", ck.Ks)
-	}
-}
-
-func TestRows(t *testing.T) {
-	flat := []float32{1, 2, 3, 4, 5, 6}
-	rows, err := Rows(flat, 3)
-	if err != nil || len(rows) != 2 || rows[1][0] != 4 || len(rows[0]) != 3 {
-		t.Fatalf("Rows: %v %v", rows, err)
-	}
-	rows[1][0] = 40
-	if flat[3] != 40 {
-		t.Error("Rows copied the data")
-	}
-	if _, err := Rows(flat, 4); err == nil {
-		t.Error("6 values in rows of 4: no error")
 	}
 }

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/faildirs/faildirs/distill/matrix"
 )
 
 // DefaultCheckKs are the numbers of nearest images the caption check reports by default.
 var DefaultCheckKs = []int{10, 25, 50, 100}
 
-// Check is the caption check of one class (DESIGN §2.8).
+// Check is the caption check of one class: the base model's accuracy on the test images nearest to the class's
+// hard and easy captions, against its accuracy on the whole class.
 type Check struct {
 	// Class is the class's name.
 	Class string `json:"class"`
@@ -39,11 +42,11 @@ func (c *Check) At(k int) (hard, easy float64, ok bool) {
 	return c.HardAccuracy[i], c.EasyAccuracy[i], true
 }
 
-// CheckCaptions runs the caption check for one class: images are the class's test-image embeddings (from the same
-// CLIP as emb's text embeddings), correct says whether the base model classified each correctly, and hard and easy
-// are the captions to check (usually the class's top hard and easy captions from [Score]). ks nil means
-// [DefaultCheckKs].
-func CheckCaptions(ctx context.Context, emb TextEmbedder, className string, images [][]float32, correct []bool, hard, easy string, ks []int) (*Check, error) {
+// CheckCaptions runs the caption check for one class: images holds the class's test-image embeddings, one per row
+// (from the same CLIP as emb's text embeddings), correct says whether the base model classified each correctly,
+// and hard and easy are the captions to check (usually the class's top hard and easy captions from [Score]). ks
+// nil means [DefaultCheckKs].
+func CheckCaptions(ctx context.Context, emb TextEmbedder, className string, images matrix.Dense, correct []bool, hard, easy string, ks []int) (*Check, error) {
 	if ks == nil {
 		ks = DefaultCheckKs
 	}
@@ -54,14 +57,14 @@ func CheckCaptions(ctx context.Context, emb TextEmbedder, className string, imag
 	if err != nil {
 		return nil, fmt.Errorf("caption: caption check of %q: embedding captions: %w", className, err)
 	}
-	if len(vecs) != 2 {
-		return nil, fmt.Errorf("caption: caption check of %q: text embedder returned %d vectors for 2 texts", className, len(vecs))
+	if vecs.CheckShape() != nil || vecs.Rows != 2 {
+		return nil, fmt.Errorf("caption: caption check of %q: text embedder returned %d vectors for 2 texts", className, vecs.Rows)
 	}
-	ha, err := NearestAccuracy(images, correct, vecs[0], ks)
+	ha, err := NearestAccuracy(images, correct, vecs.Row(0), ks)
 	if err != nil {
 		return nil, fmt.Errorf("caption: caption check of %q, hard caption %q: %w", className, hard, err)
 	}
-	ea, err := NearestAccuracy(images, correct, vecs[1], ks)
+	ea, err := NearestAccuracy(images, correct, vecs.Row(1), ks)
 	if err != nil {
 		return nil, fmt.Errorf("caption: caption check of %q, easy caption %q: %w", className, easy, err)
 	}
@@ -75,18 +78,23 @@ func CheckCaptions(ctx context.Context, emb TextEmbedder, className string, imag
 		ClassAccuracy: float64(n) / float64(len(correct)), N: len(correct)}, nil
 }
 
-// Nearest returns the indices of images sorted by decreasing cosine similarity to text (ties: lower index first).
-// An all-zero image vector has similarity 0. The text vector must be non-zero and every vector finite.
-func Nearest(images [][]float32, text []float32) ([]int, error) {
+// Nearest returns the indices of the rows of images sorted by decreasing cosine similarity to text (ties: lower
+// index first). An all-zero image vector has similarity 0. The text vector must be non-zero and every vector
+// finite.
+func Nearest(images matrix.Dense, text []float32) ([]int, error) {
 	tn := norm(text)
 	if tn == 0 || math.IsNaN(tn) || math.IsInf(tn, 0) {
 		return nil, fmt.Errorf("text embedding has norm %v", tn)
 	}
-	sims := make([]float64, len(images))
-	for i, v := range images {
-		if len(v) != len(text) {
-			return nil, fmt.Errorf("image %d embedding has length %d, text embedding %d", i, len(v), len(text))
-		}
+	if err := images.CheckShape(); err != nil {
+		return nil, err
+	}
+	if images.Cols != len(text) {
+		return nil, fmt.Errorf("image embeddings have length %d, text embedding %d", images.Cols, len(text))
+	}
+	sims := make([]float64, images.Rows)
+	for i := range images.Rows {
+		v := images.Row(i)
 		vn := norm(v)
 		if math.IsNaN(vn) || math.IsInf(vn, 0) {
 			return nil, fmt.Errorf("image %d embedding is not finite", i)
@@ -100,7 +108,7 @@ func Nearest(images [][]float32, text []float32) ([]int, error) {
 		}
 		sims[i] = dot / (vn * tn)
 	}
-	idx := make([]int, len(images))
+	idx := make([]int, images.Rows)
 	for i := range idx {
 		idx[i] = i
 	}
@@ -110,12 +118,12 @@ func Nearest(images [][]float32, text []float32) ([]int, error) {
 
 // NearestAccuracy returns, for each K in ks, the fraction of correct among the K images nearest to text (K above
 // the number of images counts all of them).
-func NearestAccuracy(images [][]float32, correct []bool, text []float32, ks []int) ([]float64, error) {
-	if len(images) == 0 {
+func NearestAccuracy(images matrix.Dense, correct []bool, text []float32, ks []int) ([]float64, error) {
+	if images.Rows == 0 {
 		return nil, fmt.Errorf("no images")
 	}
-	if len(correct) != len(images) {
-		return nil, fmt.Errorf("%d correctness flags for %d images", len(correct), len(images))
+	if len(correct) != images.Rows {
+		return nil, fmt.Errorf("%d correctness flags for %d images", len(correct), images.Rows)
 	}
 	order, err := Nearest(images, text)
 	if err != nil {
@@ -146,16 +154,4 @@ func norm(v []float32) float64 {
 		s += float64(x) * float64(x)
 	}
 	return math.Sqrt(s)
-}
-
-// Rows views a row-major N×dim matrix (as in distill.Split.Latents) as N rows, without copying.
-func Rows(flat []float32, dim int) ([][]float32, error) {
-	if dim <= 0 || len(flat)%dim != 0 {
-		return nil, fmt.Errorf("caption: %d values do not form rows of %d", len(flat), dim)
-	}
-	out := make([][]float32, len(flat)/dim)
-	for i := range out {
-		out[i] = flat[i*dim : (i+1)*dim : (i+1)*dim]
-	}
-	return out, nil
 }

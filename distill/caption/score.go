@@ -8,20 +8,21 @@ import (
 	"math"
 	"slices"
 
+	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/progress"
 )
 
-// TextEmbedder embeds texts in the image–text latent space (CLIP's text tower, after its projection). It returns
-// one vector per text, all of the same length.
+// TextEmbedder embeds texts in the image–text latent space (CLIP's text tower, after its projection): one row per
+// text, in order. clip.TextEncoder implements it for any CLIP.
 type TextEmbedder interface {
-	EmbedTexts(ctx context.Context, texts []string) ([][]float32, error)
+	EmbedTexts(ctx context.Context, texts []string) (matrix.Dense, error)
 }
 
-// Scorer returns the decision values of class's SVM for raw latent vectors; it applies the model's own
-// pre-processing (whitening with the train statistics, L2 normalisation). distill.Model implements it. A class
-// without a failure direction (no failure signal) must return an error.
+// Scorer returns the decision values of class's SVM for raw latent vectors (one per row); it applies the model's
+// own pre-processing (whitening with the train statistics, L2 normalisation). distill.FailureModel implements it.
+// A class without a failure direction (no failure signal) must return an error.
 type Scorer interface {
-	DecisionFor(class int, vecs [][]float32) ([]float32, error)
+	DecisionFor(class int, vecs matrix.Dense) ([]float32, error)
 }
 
 // Scored is a caption with its decision value and score.
@@ -69,15 +70,23 @@ func Score(ctx context.Context, emb TextEmbedder, sc Scorer, class int, c Class)
 	return rs[0], nil
 }
 
-// ScoreAll scores the classes of the vocabulary listed in which (nil: all), Classes[i] being the model's class i,
-// and returns their rankings in the order of which. Leave out classes without a failure direction (no failure
-// signal): the scorer fails on them. Texts shared by several classes (CelebA's classes share all their captions)
-// are embedded once. Progress of the embedding goes to progressTo (nil: stderr, or an HTML bar under GoNB;
-// io.Discard: none).
-func ScoreAll(ctx context.Context, emb TextEmbedder, sc Scorer, v Vocabulary, which []int, progressTo io.Writer) ([]*Ranking, error) {
+// ScoreOptions adjusts [ScoreAll]. The zero value scores every class with a progress bar.
+type ScoreOptions struct {
+	// Classes lists the classes to score, Vocabulary.Classes[i] being the model's class i; nil means all.
+	Classes []int
+	// Progress receives the progress bar of the caption embedding; nil means the progress package's default
+	// (stderr, or an HTML bar in GoNB), io.Discard none.
+	Progress io.Writer
+}
+
+// ScoreAll scores the classes of the vocabulary listed in opts.Classes and returns their rankings in that order.
+// Leave out classes without a failure direction (no failure signal): the scorer fails on them. Texts shared by
+// several classes (CelebA's classes share all their captions) are embedded once.
+func ScoreAll(ctx context.Context, emb TextEmbedder, sc Scorer, v Vocabulary, opts ScoreOptions) ([]*Ranking, error) {
 	if err := v.Validate(); err != nil {
 		return nil, err
 	}
+	which := opts.Classes
 	if which == nil {
 		which = make([]int, len(v.Classes))
 		for i := range which {
@@ -91,7 +100,7 @@ func ScoreAll(ctx context.Context, emb TextEmbedder, sc Scorer, v Vocabulary, wh
 		}
 		classes[i] = v.Classes[c]
 	}
-	return scoreClasses(ctx, emb, sc, which, classes, progressTo)
+	return scoreClasses(ctx, emb, sc, which, classes, opts.Progress)
 }
 
 // embedBatch is the number of texts per EmbedTexts call in ScoreAll, so progress shows and memory stays bounded.
@@ -127,17 +136,17 @@ func scoreClasses(ctx context.Context, emb TextEmbedder, sc Scorer, classIdx []i
 	}
 	out := make([]*Ranking, len(classes))
 	for i, c := range classes {
-		in := make([][]float32, 0, len(caps[i])+1)
-		in = append(in, vecs[pos[c.Reference()]])
+		idx := make([]int, 0, len(caps[i])+1)
+		idx = append(idx, pos[c.Reference()])
 		for _, cp := range caps[i] {
-			in = append(in, vecs[pos[cp.Text]])
+			idx = append(idx, pos[cp.Text])
 		}
-		dec, err := sc.DecisionFor(classIdx[i], in)
+		dec, err := sc.DecisionFor(classIdx[i], vecs.Select(idx))
 		if err != nil {
 			return nil, fmt.Errorf("caption: decision values for class %d (%q): %w", classIdx[i], c.Name, err)
 		}
-		if len(dec) != len(in) {
-			return nil, fmt.Errorf("caption: scorer returned %d decision values for %d texts of class %d", len(dec), len(in), classIdx[i])
+		if len(dec) != len(idx) {
+			return nil, fmt.Errorf("caption: scorer returned %d decision values for %d texts of class %d", len(dec), len(idx), classIdx[i])
 		}
 		for j, d := range dec {
 			if math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
@@ -159,33 +168,30 @@ func scoreClasses(ctx context.Context, emb TextEmbedder, sc Scorer, classIdx []i
 	return out, nil
 }
 
-// embedAll embeds texts in batches and checks the vectors.
-func embedAll(ctx context.Context, emb TextEmbedder, texts []string, progressTo io.Writer) ([][]float32, error) {
+// embedAll embeds texts in batches and checks the vectors' shape.
+func embedAll(ctx context.Context, emb TextEmbedder, texts []string, progressTo io.Writer) (matrix.Dense, error) {
 	bar := progress.New(progressTo, "embedding captions", len(texts))
 	defer bar.Done()
-	out := make([][]float32, 0, len(texts))
-	dim := -1
+	var out matrix.Dense
 	for start := 0; start < len(texts); start += embedBatch {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("caption: embedding captions: %w", err)
+			return matrix.Dense{}, fmt.Errorf("caption: embedding captions: %w", err)
 		}
 		batch := texts[start:min(start+embedBatch, len(texts))]
 		vecs, err := emb.EmbedTexts(ctx, batch)
 		if err != nil {
-			return nil, fmt.Errorf("caption: embedding captions %d..%d (first %q): %w", start, start+len(batch)-1, batch[0], err)
+			return matrix.Dense{}, fmt.Errorf("caption: embedding captions %d..%d (first %q): %w", start, start+len(batch)-1, batch[0], err)
 		}
-		if len(vecs) != len(batch) {
-			return nil, fmt.Errorf("caption: text embedder returned %d vectors for %d texts", len(vecs), len(batch))
+		if err := vecs.CheckShape(); err != nil || vecs.Rows != len(batch) || vecs.Cols == 0 {
+			return matrix.Dense{}, fmt.Errorf("caption: text embedder returned %d×%d values for %d texts (%v)", vecs.Rows, vecs.Cols, len(batch), err)
 		}
-		for j, v := range vecs {
-			if dim < 0 {
-				dim = len(v)
-			}
-			if len(v) != dim || dim == 0 {
-				return nil, fmt.Errorf("caption: embedding of %q has length %d, want %d", batch[j], len(v), dim)
-			}
+		if start == 0 {
+			out = matrix.Dense{Cols: vecs.Cols, Data: make([]float32, 0, len(texts)*vecs.Cols)}
+		} else if vecs.Cols != out.Cols {
+			return matrix.Dense{}, fmt.Errorf("caption: embeddings of %q have length %d, earlier ones %d", batch[0], vecs.Cols, out.Cols)
 		}
-		out = append(out, vecs...)
+		out.Data = append(out.Data, vecs.Data...)
+		out.Rows += vecs.Rows
 		bar.Add(len(batch))
 	}
 	return out, nil

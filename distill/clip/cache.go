@@ -7,13 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/faildirs/faildirs/distill/clip/safetensors"
+	"github.com/faildirs/faildirs/distill/matrix"
+	"github.com/faildirs/faildirs/distill/safetensors"
 )
 
 // The embedding cache format (version 1) is documented in the package doc.
@@ -74,28 +76,76 @@ type CacheInfo struct {
 	Failed []BadImage
 }
 
-// ReadCache reads an embedding cache file: its description, the embeddings (rows of unfinished images are nil)
-// and whether every image is done.
-func ReadCache(path string) (CacheInfo, [][]float32, error) {
-	info, st, err := readCacheFile(path)
-	if err != nil {
-		return CacheInfo{}, nil, err
-	}
-	rows := make([][]float32, st.n)
-	for i := range st.n {
-		if st.status[i] == statusDone {
-			rows[i] = st.emb[i*st.dim : (i+1)*st.dim : (i+1)*st.dim]
-		}
-	}
-	return info, rows, nil
+// Cache is the content of an embedding cache file.
+type Cache struct {
+	CacheInfo
+	// Embeddings has Count rows of Dim values, in source order; rows of unfinished images are zero.
+	Embeddings matrix.Dense
+	// Finished reports, per image, whether its row is embedded.
+	Finished []bool
 }
 
+// LoadCache reads the embedding cache file at path (see the package doc for the format).
+func LoadCache(path string) (*Cache, error) {
+	f, err := safetensors.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("clip cache: %w", err)
+	}
+	defer f.Close()
+	info, st, err := parseCache(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return st.cache(info), nil
+}
+
+// ReadCache reads an embedding cache from r, like [LoadCache].
+func ReadCache(r io.Reader) (*Cache, error) {
+	f, err := safetensors.Read(r)
+	if err != nil {
+		return nil, fmt.Errorf("clip cache: %w", err)
+	}
+	info, st, err := parseCache(f, "<reader>")
+	if err != nil {
+		return nil, err
+	}
+	return st.cache(info), nil
+}
+
+// cache returns the state as a Cache.
+func (s *embedState) cache(info CacheInfo) *Cache {
+	c := &Cache{CacheInfo: info, Embeddings: s.done(), Finished: make([]bool, s.n)}
+	for i, v := range s.status {
+		c.Finished[i] = v == statusDone
+	}
+	return c
+}
+
+// done returns the embeddings as a matrix, with the rows of unfinished images set to zero (the matrix shares the
+// state's memory).
+func (s *embedState) done() matrix.Dense {
+	m := matrix.Dense{Rows: s.n, Cols: s.dim, Data: s.emb}
+	for i, v := range s.status {
+		if v != statusDone {
+			clear(m.Row(i))
+		}
+	}
+	return m
+}
+
+// readCacheFile opens and parses the cache file at path.
 func readCacheFile(path string) (CacheInfo, *embedState, error) {
 	f, err := safetensors.Open(path)
 	if err != nil {
 		return CacheInfo{}, nil, fmt.Errorf("clip cache: %w", err)
 	}
 	defer f.Close()
+	return parseCache(f, path)
+}
+
+// parseCache checks and reads an opened cache file, named path in errors.
+func parseCache(f *safetensors.File, path string) (CacheInfo, *embedState, error) {
+	var err error
 	md := f.Metadata
 	if md["format"] != cacheFormat {
 		return CacheInfo{}, nil, fmt.Errorf("clip cache: %s is not an embedding cache (format %q, want %q)", path, md["format"], cacheFormat)
@@ -231,7 +281,7 @@ func (c *embedCache) save() error {
 			return fmt.Errorf("clip cache: %w", err)
 		}
 	}
-	err := safetensors.Write(c.path, []safetensors.Tensor{
+	err := safetensors.Save(c.path, []safetensors.Tensor{
 		{Name: "embeddings", Shape: []int{st.n, st.dim}, Data: st.emb},
 		{Name: "status", Shape: []int{st.n}, U8: st.status},
 	}, meta)

@@ -5,48 +5,44 @@
 //
 // # Loading
 //
-//	m, err := clip.Load(ctx, "openai/clip-vit-base-patch32")   // or a local folder
-//	embs, err := m.EmbedImages(ctx, clip.Files(paths))           // [][]float32, one row per image
-//	txt, err := m.EmbedTexts(ctx, []string{"a photo of a cat"})
+//	// nil backend: package backend chooses; the source may also be a local folder.
+//	m, err := clip.Load(ctx, nil, "openai/clip-vit-base-patch32", clip.LoadOptions{})
+//	res, err := m.EmbedImages(ctx, clip.Files(paths), clip.EmbedOptions{}) // res.Embeddings: one row per image
+//	txt, err := m.EmbedTexts(ctx, []string{"a photo of a cat"}, clip.EmbedOptions{Normalize: true})
 //
 // A folder needs config.json (HF CLIPConfig; absent keys take HF's defaults, text_config_dict/vision_config_dict
 // are merged over text_config/vision_config, the legacy eos_token_id 2 of the hub configs selects argmax
 // pooling), model.safetensors or sharded safetensors with an index (F32, F16 or BF16; extra entries such as the
 // I64 position_ids buffers are ignored; a missing or mis-shaped tensor is an error naming it), and optionally
 // tokenizer.json or vocab.json + merges.txt and preprocessor_config.json. A repository id is fetched into the HF
-// cache shared with Python (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE/HF_HOME, HF_HUB_OFFLINE; see hub.go); an already
-// filled cache works offline. [NewRandom] builds a model with fresh weights for any [Config] ([ViTB32Config],
-// [TinyConfig]); [Model.Save] writes the HF layout back (config.json, model.safetensors, tokenizer files,
-// preprocessor_config.json), which Load and HF's from_pretrained read.
+// cache shared with Python (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE/HF_HOME, HF_HUB_OFFLINE; see [LoadOptions]); an
+// already filled cache works offline. [NewRandom] builds a model with fresh weights for any [Config]
+// ([ViTB32Config], [TinyConfig]); [Model.Save] writes the HF layout back (config.json, model.safetensors,
+// tokenizer files, preprocessor_config.json), which [LoadDir] and HF's from_pretrained read.
 //
 // # Graphs and training
 //
 // The weights live in a GoMLX model.Store, each under [VariablePath] of its HF name, with PyTorch's [out, in]
 // linear layout. [ImageFeatures] and [TextFeatures] build the towers with graph ops on those variables, so
 // gradients flow and the same code trains a small CLIP ([Logits], [ContrastiveLoss]). The patch embedding is a
-// reshape + matmul ([PatchesFromPixels]), not a convolution. The forward pass matches OpenAI's reference on the
-// golden fixtures to about 1e-5.
+// reshape + matmul ([PatchesFromPixels]), not a convolution, and q/k/v use one fused matmul. The forward pass
+// matches OpenAI's reference on the golden fixtures in testdata to about 1e-5.
 //
 // On the Go backend each batch is split into two row blocks executed concurrently with the same compiled graph
 // (Model.Streams), so that one block's single-threaded element-wise work overlaps the other's multi-threaded
-// matmuls; results do not depend on it. q/k/v use one fused matmul, which keeps each graph a chain of matmuls:
-// compute v0.1.2's Go backend can deadlock when it executes graph nodes in parallel ("go:ops_parallel") and as
-// many independent large matmuls as its worker pool has slots are ready at once (faildirs' backend package
-// therefore runs it with "go:ops_sequential").
-//
-// Measured on the project's 2-core machine (Go backend, GOEXPERIMENT=simd, batch 32, `faildirs bench-clip
-// -torch`, load average about 2.2): ViT-B/32 image tower 11.6–12.0 images/s (≈104 GFLOP/s) against PyTorch 1.13's
-// 13.1–13.5 in the same run; text tower at 77 tokens 15.4–15.9 texts/s against 12.6–14.3. One execution per batch
-// instead of two gave 6.6 images/s and 8.2 texts/s. EmbedTexts is faster on real captions (shorter sequences).
+// matmuls; results do not depend on it. The README lists measured tower speeds and the command that measures
+// them (`faildirs bench-clip`).
 //
 // # Embedding
 //
-// [Model.EmbedImagesWith] decodes and preprocesses images ([Files], [Images], [Uint8HWC] or any [ImageSource]) on
-// worker goroutines one batch ahead of the model, runs full batches (the last one padded, so one compiled
-// graph serves all), shows a progress bar (terminal, log lines, or HTML in GoNB), and skips and reports
-// unreadable images when asked (otherwise the first one is an error naming it). Embeddings are the projected
-// features, not L2-normalised (HF get_image_features / get_text_features). [Model.EmbedTextsWith] sorts texts by
-// length and cuts each batch after its last EOS (exact, since attention is causal).
+// [Model.EmbedImages] decodes and preprocesses images ([Files], [Images], [Uint8HWC] or any [ImageSource]) on
+// worker goroutines one batch ahead of the model, runs full batches (the last one padded, so one compiled graph
+// serves all), shows a progress bar (terminal, log lines, or HTML in GoNB; EmbedOptions.Progress), and skips
+// and reports unreadable images when asked (otherwise the first one is an error naming it). Embeddings are the
+// projected features, not L2-normalised unless EmbedOptions.Normalize is set (HF get_image_features /
+// get_text_features). [Model.EmbedTexts] sorts texts by length and cuts each batch after its last EOS (exact,
+// since attention is causal). Both implement [Embedder], which the pipeline uses so that a small CLIP trained
+// offline or another model can stand in; [TextEncoder] fixes the options of an Embedder's text side.
 //
 // # Embedding cache
 //
@@ -64,5 +60,6 @@
 // interrupted (context cancelled, e.g. Ctrl-C in the CLI), on error and at the end; a rerun loads the finished
 // rows and embeds only the rest, giving the same result as an uninterrupted run. A cache whose model,
 // preprocessing or inputs fingerprint differs is stale and is an error naming what changed, unless
-// RecomputeStale is set. [ReadCache] reads a cache file. Any program can read it with a safetensors reader.
+// RecomputeStale is set. [LoadCache] and [ReadCache] read a cache file. Any program can read it with a safetensors
+// reader.
 package clip

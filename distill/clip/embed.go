@@ -13,34 +13,50 @@ import (
 	"time"
 
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
+	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/progress"
 )
 
 // Embedder maps images and texts into a joint embedding space. *Model implements it; so can a small CLIP trained
 // offline or any other model, so the failure-direction pipeline runs on either.
 type Embedder interface {
-	// EmbedImages returns one embedding (length Dim) per image, in order.
-	EmbedImages(ctx context.Context, images ImageSource) ([][]float32, error)
-	// EmbedTexts returns one embedding (length Dim) per text, in order.
-	EmbedTexts(ctx context.Context, texts []string) ([][]float32, error)
+	// EmbedImages embeds every image of src: one row (length Dim) per image, in order, in ImageResult.Embeddings.
+	EmbedImages(ctx context.Context, src ImageSource, opts EmbedOptions) (*ImageResult, error)
+	// EmbedTexts embeds texts: one row (length Dim) per text, in order.
+	EmbedTexts(ctx context.Context, texts []string, opts EmbedOptions) (matrix.Dense, error)
 	// Dim returns the embedding size.
 	Dim() int
 }
 
 var _ Embedder = (*Model)(nil)
 
+// TextEncoder is an Embedder's text side with its options fixed: EmbedTexts(ctx, texts) is the method
+// text-only consumers call (package caption's TextEmbedder).
+type TextEncoder struct {
+	Embedder Embedder
+	Options  EmbedOptions
+}
+
+// EmbedTexts embeds texts with the encoder's options.
+func (t TextEncoder) EmbedTexts(ctx context.Context, texts []string) (matrix.Dense, error) {
+	return t.Embedder.EmbedTexts(ctx, texts, t.Options)
+}
+
 // DefaultBatchSize is the embedding batch size when none is given.
 const DefaultBatchSize = 32
 
-// EmbedOptions adjusts [Model.EmbedImagesWith] and [Model.EmbedTextsWith]. The zero value is usable.
+// EmbedOptions adjusts [Model.EmbedImages] and [Model.EmbedTexts]. The zero value embeds in batches of 32 with a
+// progress bar, no cache, stops at the first unreadable image and returns raw (not normalised) embeddings.
 type EmbedOptions struct {
 	// BatchSize is the number of images or texts per model call (default 32). The last batch is padded to it,
 	// so one compiled graph serves every batch.
 	BatchSize int
-	// Progress receives the progress bar; nil means stderr in a terminal or an HTML bar in GoNB.
+	// Progress receives the progress bar; nil means the progress package's default (stderr, or an HTML bar in
+	// GoNB), io.Discard none.
 	Progress io.Writer
-	// Quiet disables the progress bar.
-	Quiet bool
+	// Normalize scales every returned embedding to unit L2 norm (the way CLIP compares embeddings); the cache
+	// keeps the raw embeddings.
+	Normalize bool
 	// CachePath, when set, names the embedding cache file of this image set (see the package doc): finished
 	// rows are loaded from it, new ones are saved to it periodically and at the end, so an interrupted run
 	// resumes. Text embeddings are not cached.
@@ -65,9 +81,6 @@ func (o EmbedOptions) batch() int {
 }
 
 func (o EmbedOptions) bar(label string, total int) *progress.Bar {
-	if o.Quiet {
-		return progress.New(io.Discard, label, total)
-	}
 	return progress.New(o.Progress, label, total)
 }
 
@@ -81,30 +94,14 @@ type BadImage struct {
 	Err string `json:"error"`
 }
 
-// ImageResult is the outcome of [Model.EmbedImagesWith].
+// ImageResult is the outcome of [Model.EmbedImages].
 type ImageResult struct {
-	// Embeddings has one row per source image, in order; rows of skipped images are nil.
-	Embeddings [][]float32
+	// Embeddings has one row per source image, in order; rows of skipped images are zero.
+	Embeddings matrix.Dense
 	// Skipped lists the images that could not be embedded (only with SkipBad).
 	Skipped []BadImage
 	// FromCache is the number of rows loaded from the cache; Computed the number embedded in this call.
 	FromCache, Computed int
-}
-
-// EmbedImages embeds images with default options (batch 32, progress bar, no cache, a bad image is an error).
-// The embeddings are the projected image features (HF get_image_features), not L2-normalised.
-func (m *Model) EmbedImages(ctx context.Context, images ImageSource) ([][]float32, error) {
-	res, err := m.EmbedImagesWith(ctx, images, EmbedOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return res.Embeddings, nil
-}
-
-// EmbedTexts embeds texts with default options. The embeddings are the projected text features (HF
-// get_text_features), not L2-normalised.
-func (m *Model) EmbedTexts(ctx context.Context, texts []string) ([][]float32, error) {
-	return m.EmbedTextsWith(ctx, texts, EmbedOptions{})
 }
 
 // imageBatch is a preprocessed batch: the source indices of its rows, pixels padded to the batch size, and the
@@ -116,11 +113,12 @@ type imageBatch struct {
 	err    error
 }
 
-// EmbedImagesWith embeds images with the given options: decoding and preprocessing run on Workers goroutines
-// one batch ahead of the model; the model runs on full batches (the last one padded); a progress bar tracks
-// the images; with CachePath the run is resumable. On cancellation of ctx the run stops after the current
-// batch, saves the cache and returns an error wrapping ctx.Err().
-func (m *Model) EmbedImagesWith(ctx context.Context, src ImageSource, opts EmbedOptions) (*ImageResult, error) {
+// EmbedImages embeds the images of src: decoding and preprocessing run on opts.Workers goroutines one batch ahead
+// of the model; the model runs on full batches (the last one padded); a progress bar tracks the images; with
+// opts.CachePath the run is resumable. The embeddings are the projected image features (HF get_image_features),
+// L2-normalised only with opts.Normalize. On cancellation of ctx the run stops after the current batch, saves the
+// cache and returns an error wrapping ctx.Err().
+func (m *Model) EmbedImages(ctx context.Context, src ImageSource, opts EmbedOptions) (*ImageResult, error) {
 	n, dim, bs := src.Len(), m.Dim(), opts.batch()
 	st := newEmbedState(n, dim)
 	res := &ImageResult{}
@@ -207,11 +205,9 @@ func (m *Model) EmbedImagesWith(ctx context.Context, src ImageSource, opts Embed
 	if err := save(); err != nil {
 		return nil, err
 	}
-	res.Embeddings = make([][]float32, n)
-	for i := range n {
-		if st.status[i] == statusDone {
-			res.Embeddings[i] = st.emb[i*dim : (i+1)*dim : (i+1)*dim]
-		}
+	res.Embeddings = st.done()
+	if opts.Normalize {
+		res.Embeddings.NormalizeRows()
 	}
 	for i := range n {
 		if bad, ok := st.failed[i]; ok {
@@ -315,12 +311,13 @@ func textLengthBucket(need, max int) int {
 	return t
 }
 
-// EmbedTextsWith embeds texts: tokenised with the model's tokenizer (truncated to 77 tokens), grouped into
-// batches of similar length, and each batch cut after its last EOS (rounded up to a multiple of 8 tokens),
-// which causal attention makes exact.
-func (m *Model) EmbedTextsWith(ctx context.Context, texts []string, opts EmbedOptions) ([][]float32, error) {
+// EmbedTexts embeds texts: tokenised with the model's tokenizer (truncated to 77 tokens), grouped into batches of
+// similar length, and each batch cut after its last EOS (rounded up to a multiple of 8 tokens), which causal
+// attention makes exact. The embeddings are the projected text features (HF get_text_features), L2-normalised
+// only with opts.Normalize (opts.CachePath, SkipBad and Workers do not apply to texts).
+func (m *Model) EmbedTexts(ctx context.Context, texts []string, opts EmbedOptions) (matrix.Dense, error) {
 	if m.Tokenizer == nil {
-		return nil, errors.New("clip: the model has no tokenizer (no tokenizer.json or vocab.json + merges.txt in its folder); set Model.Tokenizer")
+		return matrix.Dense{}, errors.New("clip: the model has no tokenizer (no tokenizer.json or vocab.json + merges.txt in its folder); set Model.Tokenizer")
 	}
 	n, dim, bs := len(texts), m.Dim(), opts.batch()
 	ctxLen := m.Config.Text.MaxPositionEmbeddings
@@ -337,12 +334,12 @@ func (m *Model) EmbedTextsWith(ctx context.Context, texts []string, opts EmbedOp
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return eos[order[a]] < eos[order[b]] })
-	out := make([][]float32, n)
+	out := matrix.Zeros(n, dim)
 	bar := opts.bar("embedding texts", n)
 	defer bar.Done()
 	for start := 0; start < n; start += bs {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("clip: text embedding interrupted after %d of %d texts: %w", start, n, err)
+			return matrix.Dense{}, fmt.Errorf("clip: text embedding interrupted after %d of %d texts: %w", start, n, err)
 		}
 		chunk := order[start:min(start+bs, n)]
 		need := 0
@@ -359,12 +356,15 @@ func (m *Model) EmbedTextsWith(ctx context.Context, texts []string, opts EmbedOp
 		}
 		_, embeds, err := m.TextFeaturesTensor(ids, bs, t, pos)
 		if err != nil {
-			return nil, err
+			return matrix.Dense{}, err
 		}
 		for r, i := range chunk {
-			out[i] = append([]float32(nil), embeds[r*dim:(r+1)*dim]...)
+			copy(out.Row(i), embeds[r*dim:(r+1)*dim])
 		}
 		bar.Add(len(chunk))
+	}
+	if opts.Normalize {
+		out.NormalizeRows()
 	}
 	return out, nil
 }

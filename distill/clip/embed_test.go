@@ -9,15 +9,18 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
+	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -41,10 +44,10 @@ func testImages(n int, seed uint64) []image.Image {
 }
 
 // directEmbeddings preprocesses images one by one and runs each alone through the model.
-func directEmbeddings(t *testing.T, m *Model, imgs []image.Image) [][]float32 {
+func directEmbeddings(t *testing.T, m *Model, imgs []image.Image) matrix.Dense {
 	t.Helper()
 	s := m.Config.Vision.ImageSize
-	out := make([][]float32, len(imgs))
+	out := matrix.Zeros(len(imgs), m.Dim())
 	for i, img := range imgs {
 		px := make([]float32, 3*s*s)
 		if err := m.Preprocess.Pixels(img, px); err != nil {
@@ -54,31 +57,26 @@ func directEmbeddings(t *testing.T, m *Model, imgs []image.Image) [][]float32 {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[i] = e
+		copy(out.Row(i), e)
 	}
 	return out
 }
 
-func maxRowDiff(t *testing.T, a, b [][]float32) float64 {
+func maxRowDiff(t *testing.T, a, b matrix.Dense) float64 {
 	t.Helper()
-	if len(a) != len(b) {
-		t.Fatalf("%d rows vs %d", len(a), len(b))
+	if a.Rows != b.Rows || a.Cols != b.Cols {
+		t.Fatalf("%d×%d vs %d×%d", a.Rows, a.Cols, b.Rows, b.Cols)
 	}
 	d := 0.0
-	for i := range a {
-		if (a[i] == nil) != (b[i] == nil) || len(a[i]) != len(b[i]) {
-			t.Fatalf("row %d: %d vs %d values", i, len(a[i]), len(b[i]))
-		}
-		for j := range a[i] {
-			d = math.Max(d, math.Abs(float64(a[i][j]-b[i][j])))
-		}
+	for i, v := range a.Data {
+		d = math.Max(d, math.Abs(float64(v-b.Data[i])))
 	}
 	return d
 }
 
 func tinyA(t *testing.T) *Model {
 	t.Helper()
-	m, err := LoadDir(goldenDirs(t)[0], goBackend(t))
+	m, err := LoadDir(goBackend(t), goldenDirs(t)[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +91,7 @@ func TestEmbedImagesBatching(t *testing.T) {
 	imgs := testImages(7, 1)
 	want := directEmbeddings(t, m, imgs)
 	for _, bs := range []int{1, 3, 8} {
-		got, err := m.EmbedImagesWith(context.Background(), Images(imgs), EmbedOptions{BatchSize: bs, Quiet: true})
+		got, err := m.EmbedImages(context.Background(), Images(imgs), EmbedOptions{BatchSize: bs, Progress: io.Discard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +121,7 @@ func TestEmbedImagesBatching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := m.EmbedImagesWith(context.Background(), src, EmbedOptions{Quiet: true})
+	got, err := m.EmbedImages(context.Background(), src, EmbedOptions{Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +132,7 @@ func TestEmbedImagesBatching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotT, err := m.EmbedImagesWith(context.Background(), tsrc, EmbedOptions{Quiet: true})
+	gotT, err := m.EmbedImages(context.Background(), tsrc, EmbedOptions{Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,25 +183,27 @@ func TestEmbedBadImages(t *testing.T) {
 	withBad := append(append(append([]string{}, paths[:2]...), truncated), paths[2:]...)
 	withBad = append(withBad, missing)
 
-	_, err := m.EmbedImagesWith(context.Background(), Files(withBad), EmbedOptions{BatchSize: 4, Quiet: true})
+	_, err := m.EmbedImages(context.Background(), Files(withBad), EmbedOptions{BatchSize: 4, Progress: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), truncated) {
 		t.Fatalf("error %v must name %s", err, truncated)
 	}
-	res, err := m.EmbedImagesWith(context.Background(), Files(withBad), EmbedOptions{BatchSize: 4, Quiet: true, SkipBad: true})
+	res, err := m.EmbedImages(context.Background(), Files(withBad), EmbedOptions{BatchSize: 4, Progress: io.Discard, SkipBad: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Skipped) != 2 || res.Skipped[0].Name != truncated || res.Skipped[1].Name != missing {
 		t.Fatalf("skipped %+v, want the truncated and the missing file", res.Skipped)
 	}
-	if res.Embeddings[2] != nil || res.Embeddings[len(withBad)-1] != nil {
-		t.Error("skipped images must have nil rows")
+	for _, i := range []int{2, len(withBad) - 1} {
+		if slices.ContainsFunc(res.Embeddings.Row(i), func(v float32) bool { return v != 0 }) {
+			t.Errorf("skipped image %d must have a zero row", i)
+		}
 	}
-	clean, err := m.EmbedImagesWith(context.Background(), Files(paths), EmbedOptions{BatchSize: 4, Quiet: true})
+	clean, err := m.EmbedImages(context.Background(), Files(paths), EmbedOptions{BatchSize: 4, Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept := append(append([][]float32{}, res.Embeddings[:2]...), res.Embeddings[3:len(withBad)-1]...)
+	kept := res.Embeddings.Select([]int{0, 1, 3, 4, 5, 6})
 	if d := maxRowDiff(t, kept, clean.Embeddings); d > 1e-5 {
 		t.Errorf("good images differ by %.3g when bad ones are skipped", d)
 	}
@@ -230,35 +230,42 @@ func TestEmbedCacheResume(t *testing.T) {
 	dir := t.TempDir()
 	paths := writeImageFiles(t, dir, testImages(30, 3))
 	cache := filepath.Join(dir, "cache", "emb.safetensors")
-	opts := EmbedOptions{BatchSize: 4, Quiet: true, CachePath: cache}
+	opts := EmbedOptions{BatchSize: 4, Progress: io.Discard, CachePath: cache}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err := m.EmbedImagesWith(ctx, cancelAt{Files(paths), 13, cancel}, opts)
+	_, err := m.EmbedImages(ctx, cancelAt{Files(paths), 13, cancel}, opts)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: error %v, want context.Canceled", err)
 	}
-	info, rows, err := ReadCache(cache)
+	info, err := LoadCache(cache)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Done == 0 || info.Done >= len(paths) || info.Count != len(paths) {
+	if info.Done == 0 || info.Done >= len(paths) || info.Count != len(paths) || info.Embeddings.Rows != len(paths) {
 		t.Fatalf("after interruption the cache holds %d of %d", info.Done, info.Count)
 	}
 	t.Logf("interrupted after %d of %d images", info.Done, info.Count)
-	for i, r := range rows {
-		if (r != nil) != (i < info.Done) {
-			t.Fatalf("row %d done=%v, want the first %d done", i, r != nil, info.Done)
+	for i, done := range info.Finished {
+		if done != (i < info.Done) {
+			t.Fatalf("row %d done=%v, want the first %d done", i, done, info.Done)
 		}
 	}
+	raw, err := os.ReadFile(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := ReadCache(bytes.NewReader(raw)); err != nil || !slices.Equal(r.Embeddings.Data, info.Embeddings.Data) {
+		t.Fatalf("ReadCache of the file's bytes differs from LoadCache (err %v)", err)
+	}
 
-	resumed, err := m.EmbedImagesWith(context.Background(), Files(paths), opts)
+	resumed, err := m.EmbedImages(context.Background(), Files(paths), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resumed.FromCache != info.Done || resumed.Computed != len(paths)-info.Done {
 		t.Errorf("resume: %d from cache, %d computed; want %d and %d", resumed.FromCache, resumed.Computed, info.Done, len(paths)-info.Done)
 	}
-	fresh, err := m.EmbedImagesWith(context.Background(), Files(paths), EmbedOptions{BatchSize: 4, Quiet: true})
+	fresh, err := m.EmbedImages(context.Background(), Files(paths), EmbedOptions{BatchSize: 4, Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +275,7 @@ func TestEmbedCacheResume(t *testing.T) {
 		t.Errorf("resumed run differs from an uninterrupted one by %.3g", d)
 	}
 	// A third run computes nothing.
-	again, err := m.EmbedImagesWith(context.Background(), Files(paths), opts)
+	again, err := m.EmbedImages(context.Background(), Files(paths), opts)
 	if err != nil || again.Computed != 0 || again.FromCache != len(paths) {
 		t.Errorf("complete cache: computed %d, from cache %d, err %v", again.Computed, again.FromCache, err)
 	}
@@ -278,12 +285,12 @@ func TestEmbedCacheResume(t *testing.T) {
 	if err := os.Chtimes(paths[5], later, later); err != nil {
 		t.Fatal(err)
 	}
-	_, err = m.EmbedImagesWith(context.Background(), Files(paths), opts)
+	_, err = m.EmbedImages(context.Background(), Files(paths), opts)
 	if err == nil || !strings.Contains(err.Error(), "stale") || !strings.Contains(err.Error(), "images") {
 		t.Fatalf("changed input: error %v, want a stale-cache error naming the images", err)
 	}
 	opts.RecomputeStale = true
-	re, err := m.EmbedImagesWith(context.Background(), Files(paths), opts)
+	re, err := m.EmbedImages(context.Background(), Files(paths), opts)
 	if err != nil || re.Computed != len(paths) {
 		t.Fatalf("recompute stale: computed %d, err %v", re.Computed, err)
 	}
@@ -294,7 +301,7 @@ func TestEmbedTexts(t *testing.T) {
 	m := tinyA(t)
 	texts := []string{"a photo of a cat", "a photo of a young man who has a goatee and a very long description " +
 		strings.Repeat("with many words ", 10), "", "dog", "a photo of an old woman", "a sketch of a tench."}
-	got, err := m.EmbedTextsWith(context.Background(), texts, EmbedOptions{BatchSize: 4, Quiet: true})
+	got, err := m.EmbedTexts(context.Background(), texts, EmbedOptions{BatchSize: 4, Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,13 +313,26 @@ func TestEmbedTexts(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j := range e {
-			if d := math.Abs(float64(e[j] - got[i][j])); d > 1e-5 {
+			if d := math.Abs(float64(e[j] - got.Row(i)[j])); d > 1e-5 {
 				t.Fatalf("text %d (%q) value %d differs by %.3g", i, texts[i], j, d)
 			}
 		}
 	}
+	norm, err := m.EmbedTexts(context.Background(), texts[:2], EmbedOptions{Normalize: true, Progress: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range norm.Rows {
+		var s float64
+		for _, v := range norm.Row(i) {
+			s += float64(v) * float64(v)
+		}
+		if math.Abs(s-1) > 1e-5 {
+			t.Errorf("Normalize: row %d has squared norm %v", i, s)
+		}
+	}
 	m.Tokenizer = nil
-	if _, err := m.EmbedTexts(context.Background(), texts); err == nil {
+	if _, err := m.EmbedTexts(context.Background(), texts, EmbedOptions{Progress: io.Discard}); err == nil {
 		t.Error("no tokenizer must be an error")
 	}
 }

@@ -117,7 +117,7 @@ func TestGoldenModels(t *testing.T) {
 	for _, dir := range goldenDirs(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			g := readGolden(t, dir)
-			m, err := LoadDir(dir, b)
+			m, err := LoadDir(b, dir)
 			if err != nil {
 				t.Fatal(err)
 			}

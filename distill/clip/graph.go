@@ -69,9 +69,8 @@ func layerNorm(scope *model.Scope, x *Node, eps float64) *Node {
 // slices of the hidden axis; mask (optional) is added to the [S, S] scores.
 //
 // The q, k and v weights are concatenated into one [3D, D] matmul, with the 1/sqrt(head_dim) score scale folded
-// into q's weights and bias. Besides being faster, this keeps the graph a chain of matmuls: the Go backend
-// (compute v0.1.2) can deadlock when it runs independent graph nodes in parallel and as many independent large
-// matmuls as its worker pool has slots (2·GOMAXPROCS) are ready at once.
+// into q's weights and bias. Besides being faster, this keeps the graph a chain of matmuls, which the Go backend's
+// parallel node schedule handles without the deadlock the README's "Go backend notes" describe.
 func attention(scope *model.Scope, x *Node, heads int, mask *Node) *Node {
 	g := x.Graph()
 	dims := x.Shape().Dimensions

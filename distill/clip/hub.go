@@ -25,7 +25,7 @@ import (
 //
 // Load asks the hub for the revision's commit and file list (one request, 20 s timeout) and downloads only the
 // files its snapshot lacks, through go-huggingface's hub package. When the hub cannot be reached, or offline
-// use is requested (WithOffline, HF_HUB_OFFLINE=1), the snapshot is found from refs/<revision> (written by
+// use is requested (LoadOptions.Offline, HF_HUB_OFFLINE=1), the snapshot is found from refs/<revision> (written by
 // Python and by this package) or from go-huggingface's info/<revision>, with no network access. go-huggingface
 // alone always refetches the repository info first, so a filled cache would fail offline.
 
@@ -196,30 +196,30 @@ func snapshotComplete(dir string, files []string) bool {
 }
 
 // hubSnapshot returns the local snapshot folder of a hub model, downloading what is missing.
-func hubSnapshot(ctx context.Context, id string, o loadOptions) (dir, commit string, err error) {
+func hubSnapshot(ctx context.Context, id string, o LoadOptions) (dir, commit string, err error) {
 	if strings.Count(id, "/") != 1 || strings.HasPrefix(id, "/") || strings.HasPrefix(id, ".") {
 		return "", "", fmt.Errorf("clip: %q is neither a model folder nor a hub repository id (owner/name)", id)
 	}
-	cacheDir := o.cacheDir
+	cacheDir := o.CacheDir
 	if cacheDir == "" {
 		cacheDir = hfCacheDir()
 	}
-	endpoint := o.endpoint
+	endpoint := o.Endpoint
 	if endpoint == "" {
 		endpoint = os.Getenv("HF_ENDPOINT")
 	}
 	if endpoint == "" {
 		endpoint = "https://huggingface.co"
 	}
-	token := o.token
+	token := o.Token
 	if token == "" {
 		token = hfToken()
 	}
 	repoDir := repoFolder(cacheDir, id)
-	offline := o.offline || envTrue("HF_HUB_OFFLINE")
+	offline := o.Offline || envTrue("HF_HUB_OFFLINE")
 	var online error
 	if !offline {
-		info, ferr := fetchRevision(ctx, endpoint, id, o.revision, token)
+		info, ferr := fetchRevision(ctx, endpoint, id, o.Revision, token)
 		if ferr == nil {
 			dir, err := download(ctx, id, o, info, cacheDir, endpoint, token)
 			if err != nil {
@@ -229,7 +229,7 @@ func hubSnapshot(ctx context.Context, id string, o loadOptions) (dir, commit str
 		}
 		online = ferr
 	}
-	sha, err := localCommit(repoDir, o.revision)
+	sha, err := localCommit(repoDir, o.Revision)
 	if err != nil {
 		if online != nil {
 			return "", "", fmt.Errorf("clip: hub %s unreachable (%v) and %w", endpoint, online, err)
@@ -249,14 +249,14 @@ func hubSnapshot(ctx context.Context, id string, o loadOptions) (dir, commit str
 	if err != nil || !snapshotComplete(dir, append([]string{"config.json"}, weights...)) {
 		return "", "", fmt.Errorf("clip: the cached snapshot %s of %s is incomplete (needs config.json and safetensors weights)", dir, id)
 	}
-	if online != nil && o.log != nil {
-		fmt.Fprintf(o.log, "clip: hub %s unreachable (%v); using the cached snapshot %s\n", endpoint, online, short(sha))
+	if online != nil && o.Log != nil {
+		fmt.Fprintf(o.Log, "clip: hub %s unreachable (%v); using the cached snapshot %s\n", endpoint, online, short(sha))
 	}
 	return dir, sha, nil
 }
 
 // download fetches the files the snapshot lacks and records refs/<revision>.
-func download(ctx context.Context, id string, o loadOptions, info *revisionInfo, cacheDir, endpoint, token string) (string, error) {
+func download(ctx context.Context, id string, o LoadOptions, info *revisionInfo, cacheDir, endpoint, token string) (string, error) {
 	repoDir := repoFolder(cacheDir, id)
 	dir := filepath.Join(repoDir, "snapshots", info.SHA)
 	names := make([]string, len(info.Siblings))
@@ -278,8 +278,8 @@ func download(ctx context.Context, id string, o loadOptions, info *revisionInfo,
 		if len(missing) == 0 {
 			return nil
 		}
-		if o.log != nil {
-			fmt.Fprintf(o.log, "clip: downloading %s from %s@%s: %s\n", id, endpoint, short(info.SHA), strings.Join(missing, ", "))
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, "clip: downloading %s from %s@%s: %s\n", id, endpoint, short(info.SHA), strings.Join(missing, ", "))
 		}
 		if _, err := repo.DownloadFilesCtx(ctx, missing...); err != nil {
 			return fmt.Errorf("clip: downloading %s (%s): %w", id, strings.Join(missing, ", "), err)
@@ -308,8 +308,8 @@ func download(ctx context.Context, id string, o loadOptions, info *revisionInfo,
 	if err := fetch(weights...); err != nil {
 		return "", err
 	}
-	if o.revision != info.SHA {
-		ref := filepath.Join(repoDir, "refs", filepath.FromSlash(o.revision))
+	if o.Revision != info.SHA {
+		ref := filepath.Join(repoDir, "refs", filepath.FromSlash(o.Revision))
 		if err := os.MkdirAll(filepath.Dir(ref), 0o755); err == nil {
 			_ = atomicfile.WriteBytes(ref, []byte(info.SHA))
 		}

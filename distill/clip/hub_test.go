@@ -90,7 +90,7 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and with offline mode, without any request.
 func TestHubDownloadAndOffline(t *testing.T) {
 	b := goBackend(t)
-	src, err := NewRandom(tinyConfig(), 11, b)
+	src, err := NewRandom(b, tinyConfig(), 11)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestHubDownloadAndOffline(t *testing.T) {
 	t.Setenv("HF_HUB_OFFLINE", "")
 
 	ctx := context.Background()
-	m, err := Load(ctx, "acme/tiny-clip", WithBackend(b), WithEndpoint(srv.URL), WithCacheDir(cache), WithLog(io.Discard))
+	m, err := Load(ctx, b, "acme/tiny-clip", LoadOptions{Endpoint: srv.URL, CacheDir: cache, Log: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestHubDownloadAndOffline(t *testing.T) {
 	}
 
 	// A second online load downloads nothing.
-	if _, err := Load(ctx, "acme/tiny-clip", WithBackend(b), WithEndpoint(srv.URL), WithCacheDir(cache), WithLog(io.Discard)); err != nil {
+	if _, err := Load(ctx, b, "acme/tiny-clip", LoadOptions{Endpoint: srv.URL, CacheDir: cache, Log: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.gets.Load(); got != downloads {
@@ -143,12 +143,12 @@ func TestHubDownloadAndOffline(t *testing.T) {
 
 	// Hub gone: the cached snapshot is used.
 	srv.Close()
-	for _, opts := range [][]Option{
-		{WithEndpoint(srv.URL)},
-		{WithEndpoint("http://127.0.0.1:1"), WithOffline(true)},
+	for _, opts := range []LoadOptions{
+		{Endpoint: srv.URL},
+		{Endpoint: "http://127.0.0.1:1", Offline: true},
 	} {
-		opts = append(opts, WithBackend(b), WithCacheDir(cache), WithLog(io.Discard))
-		m2, err := Load(ctx, "acme/tiny-clip", opts...)
+		opts.CacheDir, opts.Log = cache, io.Discard
+		m2, err := Load(ctx, b, "acme/tiny-clip", opts)
 		if err != nil {
 			t.Fatalf("offline load: %v", err)
 		}
@@ -157,10 +157,10 @@ func TestHubDownloadAndOffline(t *testing.T) {
 		}
 	}
 	t.Setenv("HF_HUB_OFFLINE", "1")
-	if _, err := Load(ctx, "acme/tiny-clip", WithBackend(b), WithCacheDir(cache), WithLog(io.Discard)); err != nil {
+	if _, err := Load(ctx, b, "acme/tiny-clip", LoadOptions{CacheDir: cache, Log: io.Discard}); err != nil {
 		t.Errorf("HF_HUB_OFFLINE=1: %v", err)
 	}
-	if _, err := Load(ctx, "acme/other", WithBackend(b), WithCacheDir(cache), WithLog(io.Discard)); err == nil || !strings.Contains(err.Error(), "not in the cache") {
+	if _, err := Load(ctx, b, "acme/other", LoadOptions{CacheDir: cache, Log: io.Discard}); err == nil || !strings.Contains(err.Error(), "not in the cache") {
 		t.Errorf("unknown repo offline: error %v", err)
 	}
 }
@@ -179,13 +179,13 @@ func TestHubErrors(t *testing.T) {
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	t.Setenv("HF_HUB_OFFLINE", "")
-	_, err := Load(context.Background(), "acme/bin-only", WithBackend(b), WithEndpoint(srv.URL), WithCacheDir(t.TempDir()), WithLog(io.Discard))
+	_, err := Load(context.Background(), b, "acme/bin-only", LoadOptions{Endpoint: srv.URL, CacheDir: t.TempDir(), Log: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "model.safetensors") {
 		t.Errorf("repo without safetensors: error %v", err)
 	}
 	fake.token = "needed"
-	_, err = Load(context.Background(), "acme/bin-only", WithBackend(b), WithEndpoint(srv.URL), WithCacheDir(t.TempDir()),
-		WithToken("wrong"), WithLog(io.Discard))
+	_, err = Load(context.Background(), b, "acme/bin-only", LoadOptions{Endpoint: srv.URL, CacheDir: t.TempDir(),
+		Token: "wrong", Log: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("wrong token: error %v", err)
 	}

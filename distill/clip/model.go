@@ -13,8 +13,8 @@ import (
 
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
-	"github.com/faildirs/faildirs/distill/clip/safetensors"
 	"github.com/faildirs/faildirs/distill/clip/tokenizer"
+	"github.com/faildirs/faildirs/distill/safetensors"
 	"github.com/faildirs/faildirs/internal/atomicfile"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -54,48 +54,35 @@ type Model struct {
 	fingerprint string
 }
 
-// Option adjusts [Load].
-type Option func(*loadOptions)
-
-type loadOptions struct {
-	backend  compute.Backend
-	revision string
-	cacheDir string
-	endpoint string
-	token    string
-	offline  bool
-	log      io.Writer
+// LoadOptions adjusts [Load]. The zero value loads revision "main" through the HF cache shared with Python (its
+// default folder, endpoint and token), downloads what the cache lacks when the hub is reachable, and reports
+// downloads and cache fallbacks on stderr.
+type LoadOptions struct {
+	// Revision is the hub revision (branch, tag or commit); "" means "main".
+	Revision string
+	// CacheDir is the HF hub cache folder; "" means huggingface_hub's (HF_HUB_CACHE, HF_HOME/hub,
+	// XDG_CACHE_HOME/huggingface/hub or ~/.cache/huggingface/hub).
+	CacheDir string
+	// Endpoint is the hub URL; "" means HF_ENDPOINT or https://huggingface.co.
+	Endpoint string
+	// Token authenticates with the hub; "" means HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file in HF_HOME.
+	Token string
+	// Offline forbids network access: only the local cache is used (as HF_HUB_OFFLINE=1 does).
+	Offline bool
+	// Log receives download and cache-fallback notices; nil means os.Stderr, io.Discard silences them.
+	Log io.Writer
 }
 
-// WithBackend makes Load use b instead of [backend.New].
-func WithBackend(b compute.Backend) Option { return func(o *loadOptions) { o.backend = b } }
-
-// WithRevision selects a hub revision (branch, tag or commit); default "main".
-func WithRevision(rev string) Option { return func(o *loadOptions) { o.revision = rev } }
-
-// WithCacheDir sets the HF hub cache folder (default as huggingface_hub: HF_HUB_CACHE, HF_HOME/hub,
-// XDG_CACHE_HOME/huggingface/hub or ~/.cache/huggingface/hub).
-func WithCacheDir(dir string) Option { return func(o *loadOptions) { o.cacheDir = dir } }
-
-// WithEndpoint sets the hub URL (default HF_ENDPOINT or https://huggingface.co).
-func WithEndpoint(url string) Option { return func(o *loadOptions) { o.endpoint = url } }
-
-// WithToken sets the hub token (default HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file in HF_HOME).
-func WithToken(tok string) Option { return func(o *loadOptions) { o.token = tok } }
-
-// WithOffline forbids network access: only the local cache is used (as HF_HUB_OFFLINE=1 does).
-func WithOffline(offline bool) Option { return func(o *loadOptions) { o.offline = offline } }
-
-// WithLog sets where Load reports downloads and cache fallbacks (default os.Stderr; io.Discard silences it).
-func WithLog(w io.Writer) Option { return func(o *loadOptions) { o.log = w } }
-
-// Load loads a CLIP checkpoint in HF layout from a local folder (config.json, model.safetensors or sharded
-// safetensors, tokenizer files) or, when source is not an existing folder, from the hub by repository id
-// (default [DefaultModelID] when source is ""), using and filling the HF cache shared with Python.
-func Load(ctx context.Context, source string, opts ...Option) (*Model, error) {
-	o := loadOptions{revision: "main", log: os.Stderr}
-	for _, opt := range opts {
-		opt(&o)
+// Load loads a CLIP checkpoint in HF layout onto backend b (nil: one chosen by package backend) from a local
+// folder (config.json, model.safetensors or sharded safetensors, tokenizer files) or, when source is not an
+// existing folder, from the hub by repository id (default [DefaultModelID] when source is ""), using and filling
+// the HF cache shared with Python.
+func Load(ctx context.Context, b compute.Backend, source string, opts LoadOptions) (*Model, error) {
+	if opts.Revision == "" {
+		opts.Revision = "main"
+	}
+	if opts.Log == nil {
+		opts.Log = os.Stderr
 	}
 	if source == "" {
 		source = DefaultModelID
@@ -103,12 +90,12 @@ func Load(ctx context.Context, source string, opts ...Option) (*Model, error) {
 	dir, revision := source, ""
 	if fi, err := os.Stat(source); err != nil || !fi.IsDir() {
 		var herr error
-		dir, revision, herr = hubSnapshot(ctx, source, o)
+		dir, revision, herr = hubSnapshot(ctx, source, opts)
 		if herr != nil {
 			return nil, herr
 		}
 	}
-	m, err := LoadDir(dir, o.backend)
+	m, err := LoadDir(b, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -118,8 +105,8 @@ func Load(ctx context.Context, source string, opts ...Option) (*Model, error) {
 	return m, nil
 }
 
-// LoadDir loads a model from an HF-layout folder. A nil backend means [backend.New].
-func LoadDir(dir string, b compute.Backend) (*Model, error) {
+// LoadDir loads a model from an HF-layout folder onto backend b (nil: one chosen by package backend).
+func LoadDir(b compute.Backend, dir string) (*Model, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return nil, err
@@ -146,9 +133,9 @@ func LoadDir(dir string, b compute.Backend) (*Model, error) {
 	return m, nil
 }
 
-// NewRandom returns a model with freshly initialised weights (see [RandomWeights]) and no tokenizer; for
-// benchmarks, tests and training from scratch. A nil backend means [backend.New].
-func NewRandom(cfg Config, seed uint64, b compute.Backend) (*Model, error) {
+// NewRandom returns a model on backend b (nil: one chosen by package backend) with freshly initialised weights
+// (see [RandomWeights]) and no tokenizer; for benchmarks, tests and training from scratch.
+func NewRandom(b compute.Backend, cfg Config, seed uint64) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -167,7 +154,7 @@ func newModel(cfg Config, b compute.Backend) (*Model, error) {
 	m := &Model{Config: cfg, Store: model.NewStore(), Backend: b, Preprocess: imgproc.CLIPConfig(cfg.Vision.ImageSize)}
 	if b == nil {
 		var err error
-		m.Backend, m.BackendInfo, err = backend.New()
+		m.Backend, m.BackendInfo, err = backend.New(backend.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("clip: %w", err)
 		}
@@ -223,7 +210,7 @@ func (m *Model) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("clip save: %w", err)
 	}
-	if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
+	if err := safetensors.Save(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
 		return fmt.Errorf("clip save: %w", err)
 	}
 	pre, _ := json.MarshalIndent(map[string]any{

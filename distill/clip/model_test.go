@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/faildirs/faildirs/distill/clip/safetensors"
 	"github.com/faildirs/faildirs/distill/clip/tokenizer"
+	"github.com/faildirs/faildirs/distill/safetensors"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -112,7 +112,7 @@ func saveAndLoad(t *testing.T, m *Model, b compute.Backend) (*Model, string) {
 	if err := m.Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	back, err := LoadDir(dir, b)
+	back, err := LoadDir(b, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestHeterogeneousTowers(t *testing.T) {
 	cfg := TinyConfig(28, 14, 48, 2, 12)
 	cfg.Text.HiddenSize, cfg.Text.IntermediateSize, cfg.Text.NumAttentionHeads, cfg.Text.NumHiddenLayers = 40, 80, 5, 1
 	cfg.Vision.HiddenAct, cfg.Text.HiddenAct = "gelu", "gelu_new"
-	m, err := NewRandom(cfg, 5, b)
+	m, err := NewRandom(b, cfg, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestHeterogeneousTowers(t *testing.T) {
 func TestSaveLoadRoundTrip(t *testing.T) {
 	b := goBackend(t)
 	cfg := tinyConfig()
-	m, err := NewRandom(cfg, 7, b)
+	m, err := NewRandom(b, cfg, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 func TestLoadWeightErrors(t *testing.T) {
 	b := goBackend(t)
 	cfg := tinyConfig()
-	m, err := NewRandom(cfg, 1, b)
+	m, err := NewRandom(b, cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestLoadWeightErrors(t *testing.T) {
 		if err := m.Save(dir); err != nil {
 			t.Fatal(err)
 		}
-		if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), edit(append([]safetensors.Tensor(nil), ts...)), nil); err != nil {
+		if err := safetensors.Save(filepath.Join(dir, "model.safetensors"), edit(append([]safetensors.Tensor(nil), ts...)), nil); err != nil {
 			t.Fatal(err)
 		}
 		return dir
@@ -231,7 +231,7 @@ func TestLoadWeightErrors(t *testing.T) {
 			}
 			return out
 		})
-		if _, err := LoadDir(dir, b); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "missing") {
+		if _, err := LoadDir(b, dir); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "missing") {
 			t.Errorf("error %v must name the missing %s", err, victim)
 		}
 	})
@@ -244,7 +244,7 @@ func TestLoadWeightErrors(t *testing.T) {
 			}
 			return ts
 		})
-		if _, err := LoadDir(dir, b); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "shape") {
+		if _, err := LoadDir(b, dir); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "shape") {
 			t.Errorf("error %v must name the mis-shaped %s", err, victim)
 		}
 	})
@@ -252,7 +252,7 @@ func TestLoadWeightErrors(t *testing.T) {
 		dir := write(t, func(ts []safetensors.Tensor) []safetensors.Tensor {
 			return append(ts, safetensors.Tensor{Name: "text_model.embeddings.position_ids", Shape: []int{1, 77}, U8: make([]uint8, 77)})
 		})
-		if _, err := LoadDir(dir, b); err != nil {
+		if _, err := LoadDir(b, dir); err != nil {
 			t.Errorf("extra tensor must be ignored: %v", err)
 		}
 	})
@@ -266,7 +266,7 @@ func TestStreamsAgree(t *testing.T) {
 	var ref []float32
 	var refText []float32
 	for _, streams := range []int{1, 2, 3} {
-		m, err := LoadDir(dir, b)
+		m, err := LoadDir(b, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,7 +314,7 @@ func testTokenizer(t *testing.T) *tokenizer.Tokenizer {
 // WeightsChanged the image embeddings double and the fingerprint changes.
 func TestWeightsChanged(t *testing.T) {
 	b := goBackend(t)
-	m, err := NewRandom(tinyConfig(), 3, b)
+	m, err := NewRandom(b, tinyConfig(), 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
+	"github.com/faildirs/faildirs/distill/data"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -25,8 +26,8 @@ type ImageSource interface {
 	RGB(i int) (*imgproc.RGB, error)
 }
 
-// Files returns an ImageSource over image files (JPEG, PNG, GIF, BMP, TIFF, WebP). A file's identity in the cache
-// fingerprint is its path, size and modification time.
+// Files returns an ImageSource over image files in any format of data.ImageExtensions (decoded by
+// data.DecodeFile). A file's identity in the cache fingerprint is its path, size and modification time.
 func Files(paths []string) ImageSource { return fileSource(paths) }
 
 type fileSource []string
@@ -43,7 +44,7 @@ func (f fileSource) ID(i int) (string, error) {
 }
 
 func (f fileSource) RGB(i int) (*imgproc.RGB, error) {
-	img, err := imgproc.DecodeFile(f[i])
+	img, err := data.DecodeFile(f[i])
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/faildirs/faildirs/distill/clip/safetensors"
+	"github.com/faildirs/faildirs/distill/safetensors"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"

@@ -360,10 +360,10 @@ func (c *CelebA) AgeTask(cfg CelebAConfig) (*Dataset, error) {
 	for _, a := range c.AttrNames {
 		d.AttrValues[a] = yesNo
 	}
-	mk := func(name string, idx []int, rng *rand.Rand) *Split {
+	mk := func(name string, idx []int, rng *rand.Rand) *ImageSplit {
 		idx = append([]int(nil), idx...)
 		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
-		s := &Split{Name: name, IDs: make([]string, len(idx)), Labels: make([]int, len(idx)), Groups: make([]int, len(idx)),
+		s := &ImageSplit{Name: name, IDs: make([]string, len(idx)), Labels: make([]int, len(idx)), Groups: make([]int, len(idx)),
 			Files: make([]string, len(idx)), Attrs: map[string][]int{}}
 		for _, a := range c.AttrNames {
 			s.Attrs[a] = make([]int, len(idx))

@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif"  // decoders for image files
-	_ "image/jpeg" // decoders for image files
-	_ "image/png"  // decoders for image files
-	"os"
+	"io"
 	"runtime"
 	"sync"
+
+	"github.com/faildirs/faildirs/distill/progress"
 )
 
 // Dataset is a classification dataset cut into the splits the method uses: Train (the base model learns from it),
@@ -24,17 +23,17 @@ type Dataset struct {
 	ClassIDs []string
 	// Groups describes the ground-truth subgroups (Groups[g].ID == g); nil when the dataset has none.
 	Groups []Group
-	// AttrValues names the values of each per-example attribute in Split.Attrs, e.g. "color" → {"red", "green"}.
+	// AttrValues names the values of each per-example attribute in ImageSplit.Attrs, e.g. "color" → {"red", "green"}.
 	AttrValues map[string][]string
 	// Train, Val and Test are always set; Pool may be nil.
-	Train, Val, Test, Pool *Split
+	Train, Val, Test, Pool *ImageSplit
 	// Params records the settings the dataset was built with (for logs and result files).
 	Params map[string]string
 }
 
 // Group is one ground-truth subgroup of a dataset (evaluation only: no method in faildirs sees groups).
 type Group struct {
-	// ID is the group's index, the value stored in Split.Groups.
+	// ID is the group's index, the value stored in ImageSplit.Groups.
 	ID int `json:"id"`
 	// Name describes the group in words, e.g. "T-shirt/top, green (minority)".
 	Name string `json:"name"`
@@ -44,9 +43,9 @@ type Group struct {
 	Minority bool `json:"minority"`
 }
 
-// Split is one part of a dataset: labelled images held either in memory (Images) or in image files read on
+// ImageSplit is one part of a dataset: labelled images held either in memory (Images) or in image files read on
 // demand (Files). Exactly one of Images and Files is set.
-type Split struct {
+type ImageSplit struct {
 	// Name is "train", "val", "test" or "pool".
 	Name string
 	// IDs identify each example stably across runs (e.g. "fashion-train-01234" or a file path relative to the
@@ -65,10 +64,10 @@ type Split struct {
 }
 
 // Len returns the number of examples.
-func (s *Split) Len() int { return len(s.Labels) }
+func (s *ImageSplit) Len() int { return len(s.Labels) }
 
 // Validate checks that every per-example slice has one entry per example and that pixels or files are present.
-func (s *Split) Validate() error {
+func (s *ImageSplit) Validate() error {
 	n := len(s.Labels)
 	if len(s.IDs) != n {
 		return fmt.Errorf("split %q: %d IDs for %d labels", s.Name, len(s.IDs), n)
@@ -104,10 +103,10 @@ func (s *Split) Validate() error {
 }
 
 // Label returns the label of example i.
-func (s *Split) Label(i int) int { return s.Labels[i] }
+func (s *ImageSplit) Label(i int) int { return s.Labels[i] }
 
 // Image returns example i as an image.Image (decoded from its file for file-backed splits).
-func (s *Split) Image(i int) (image.Image, error) {
+func (s *ImageSplit) Image(i int) (image.Image, error) {
 	if s.Images != nil {
 		return s.Images.Image(i), nil
 	}
@@ -117,7 +116,7 @@ func (s *Split) Image(i int) (image.Image, error) {
 // Batch returns the examples at idx as RGB images of h×w pixels. In-memory images are converted to RGB and,
 // when their size differs, centre-cropped and scaled; files are decoded (in parallel) and treated the same way.
 // h = w = 0 keeps the native size of in-memory images (files need an explicit size).
-func (s *Split) Batch(idx []int, h, w int) (*Images, error) {
+func (s *ImageSplit) Batch(idx []int, h, w int) (*Images, error) {
 	for _, i := range idx {
 		if i < 0 || i >= s.Len() {
 			return nil, fmt.Errorf("split %q: index %d out of range [0,%d)", s.Name, i, s.Len())
@@ -160,14 +159,26 @@ func (s *Split) Batch(idx []int, h, w int) (*Images, error) {
 	return out, nil
 }
 
+// MaterializeOptions adjusts [ImageSplit.Materialize]. The zero value decodes 512 images at a time with a
+// progress bar.
+type MaterializeOptions struct {
+	// Chunk is the number of images decoded (in parallel) at a time; 0 means 512.
+	Chunk int
+	// Progress receives the progress bar ("decode <split>"); nil means the progress package's default (stderr,
+	// or an HTML bar in GoNB), io.Discard none.
+	Progress io.Writer
+}
+
 // Materialize returns a copy of the split with every image decoded and resized to h×w RGB and held in memory
-// (Files dropped; the other slices are shared with s), so training epochs do not decode files again. In-memory splits are converted the same way.
-// It reads in chunks of chunk images (default 512 when chunk <= 0) and calls progress, if not nil, after each
-// with the number of images done.
-func (s *Split) Materialize(h, w, chunk int, progress func(done int)) (*Split, error) {
+// (Files dropped; the other slices are shared with s), so training epochs do not decode files again. In-memory
+// splits are converted the same way.
+func (s *ImageSplit) Materialize(h, w int, opts MaterializeOptions) (*ImageSplit, error) {
+	chunk := opts.Chunk
 	if chunk <= 0 {
 		chunk = 512
 	}
+	bar := progress.New(opts.Progress, "decode "+s.Name, s.Len())
+	defer bar.Done()
 	out := *s // IDs, labels, groups and attributes are shared (read-only)
 	out.Files = nil
 	out.Images = NewImages(s.Len(), h, w, 3)
@@ -182,16 +193,14 @@ func (s *Split) Materialize(h, w, chunk int, progress func(done int)) (*Split, e
 			return nil, err
 		}
 		copy(out.Images.Pix[start*h*w*3:], b.Pix)
-		if progress != nil {
-			progress(start + len(idx))
-		}
+		bar.Add(len(idx))
 	}
 	return &out, nil
 }
 
 // Subset returns a new split with the examples at idx, in that order (pixels and attribute slices are copied).
-func (s *Split) Subset(idx []int) *Split {
-	out := &Split{Name: s.Name, IDs: make([]string, len(idx)), Labels: make([]int, len(idx))}
+func (s *ImageSplit) Subset(idx []int) *ImageSplit {
+	out := &ImageSplit{Name: s.Name, IDs: make([]string, len(idx)), Labels: make([]int, len(idx))}
 	if s.Groups != nil {
 		out.Groups = make([]int, len(idx))
 	}
@@ -223,7 +232,7 @@ func (s *Split) Subset(idx []int) *Split {
 }
 
 // GroupCounts returns how many examples of the split fall in each of n groups (nil when the split has no groups).
-func (s *Split) GroupCounts(n int) []int {
+func (s *ImageSplit) GroupCounts(n int) []int {
 	if s.Groups == nil {
 		return nil
 	}
@@ -236,24 +245,10 @@ func (s *Split) GroupCounts(n int) []int {
 	return c
 }
 
-// DecodeFile opens and decodes one image file (JPEG, PNG or GIF); errors name the file.
-func DecodeFile(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", path, err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("image %s: cannot decode: %w", path, err)
-	}
-	return img, nil
-}
-
 // Splits returns the dataset's non-nil splits in the order train, val, test, pool.
-func (d *Dataset) Splits() []*Split {
-	var out []*Split
-	for _, s := range []*Split{d.Train, d.Val, d.Test, d.Pool} {
+func (d *Dataset) Splits() []*ImageSplit {
+	var out []*ImageSplit
+	for _, s := range []*ImageSplit{d.Train, d.Val, d.Test, d.Pool} {
 		if s != nil {
 			out = append(out, s)
 		}
@@ -262,7 +257,7 @@ func (d *Dataset) Splits() []*Split {
 }
 
 // Split returns the split with the given name ("train", "val", "test", "pool"), or nil.
-func (d *Dataset) Split(name string) *Split {
+func (d *Dataset) Split(name string) *ImageSplit {
 	for _, s := range d.Splits() {
 		if s.Name == name {
 			return s

@@ -1,16 +1,22 @@
 // Package data turns image datasets into the labelled splits the failure-direction method works on: images,
 // labels and, for the planted and CelebA experiments, ground-truth subgroups (used for evaluation only).
 //
+//	f, err := data.LoadFashion("")                                      // Debian's Fashion-MNIST, or $FAILDIRS_FASHION_MNIST
+//	ds, err := data.Spurious(f, data.SpuriousConfig{})                  // the planted colour experiment
+//	batch, err := ds.Train.Batch([]int{0, 1, 2}, 28, 28)                // *Images, RGB
+//	ds, err = data.ImageFolder("photos/", data.FolderConfig{})          // any folder of class folders
+//	preds, err := data.LoadPredictions("pred-test.csv")                 // bring your own model
+//
 // # Containers
 //
 // [Images] is the one pixel container: N same-sized 8-bit images, row-major N×H×W×C ("channels last"), C = 1 or 3
 // (RGB). [Images.Image] gives an image.Image for galleries and for CLIP preprocessing; [Images.Float32] gives the
 // [0, 1] tensor layout GoMLX models read.
 //
-// A [Dataset] has Train, Val, Test and an optional Pool [Split]. A split holds IDs (stable, the join key of
+// A [Dataset] has Train, Val, Test and an optional Pool [ImageSplit]. A split holds IDs (stable, the join key of
 // predictions and embeddings), Labels, optional Groups and per-example attributes (Attrs, value names in
 // Dataset.AttrValues, e.g. "color" → "red"), and either in-memory Images or image Files decoded on demand by
-// [Split.Batch] (centre crop to the target aspect ratio, antialiased bilinear resize, RGB). Dataset.Groups
+// [ImageSplit.Batch] (centre crop to the target aspect ratio, antialiased bilinear resize, RGB). Dataset.Groups
 // describes each group: its name in words, its class and whether it is a minority group.
 //
 // # Datasets

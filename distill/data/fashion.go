@@ -98,11 +98,11 @@ func LoadFashion(dir string) (*Fashion, error) {
 		if err != nil {
 			return nil, err
 		}
-		im, err := ReadIDXImages(imgPath)
+		im, err := LoadIDXImages(imgPath)
 		if err != nil {
 			return nil, err
 		}
-		lb, err := ReadIDXLabels(lblPath)
+		lb, err := LoadIDXLabels(lblPath)
 		if err != nil {
 			return nil, err
 		}
@@ -200,8 +200,8 @@ func readIDX(path string, wantRank int) ([]int, []uint8, error) {
 	return dims, buf, nil
 }
 
-// ReadIDXImages reads an IDX3 image file (N×H×W unsigned bytes, gzipped or raw) into gray Images.
-func ReadIDXImages(path string) (*Images, error) {
+// LoadIDXImages reads an IDX3 image file (N×H×W unsigned bytes, gzipped or raw) into gray Images.
+func LoadIDXImages(path string) (*Images, error) {
 	dims, buf, err := readIDX(path, 3)
 	if err != nil {
 		return nil, err
@@ -209,8 +209,8 @@ func ReadIDXImages(path string) (*Images, error) {
 	return &Images{N: dims[0], H: dims[1], W: dims[2], C: 1, Pix: buf}, nil
 }
 
-// ReadIDXLabels reads an IDX1 label file (N unsigned bytes, gzipped or raw).
-func ReadIDXLabels(path string) ([]int, error) {
+// LoadIDXLabels reads an IDX1 label file (N unsigned bytes, gzipped or raw).
+func LoadIDXLabels(path string) ([]int, error) {
 	_, buf, err := readIDX(path, 1)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -305,7 +306,7 @@ func TestImageNet(t *testing.T) {
 		checkDisjoint(t, d)
 	}
 	nouns := loadNouns(t)
-	info, err := ImageNetClassInfo(nouns, []string{"n02084071"})
+	info, err := ImageNetClasses(nouns, []string{"n02084071"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,20 +466,23 @@ func TestMaterialize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls []int
-	m, err := d.Train.Materialize(5, 6, 5, func(n int) { calls = append(calls, n) })
+	var bar strings.Builder
+	m, err := d.Train.Materialize(5, 6, MaterializeOptions{Chunk: 5, Progress: &bar})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Files != nil || m.Images.N != 12 || m.Images.H != 5 || m.Images.W != 6 || !reflect.DeepEqual(calls, []int{5, 10, 12}) || m.Validate() != nil {
-		t.Fatalf("materialized %+v calls %v", m.Images, calls)
+	if m.Files != nil || m.Images.N != 12 || m.Images.H != 5 || m.Images.W != 6 || m.Validate() != nil {
+		t.Fatalf("materialized %+v", m.Images)
+	}
+	if !strings.Contains(bar.String(), "decode train") || !strings.Contains(bar.String(), "12/12") {
+		t.Errorf("progress bar %q lacks the final count", bar.String())
 	}
 	want, _ := d.Train.Batch([]int{7}, 5, 6)
 	if !reflect.DeepEqual(m.Images.Pixels(7), want.Pixels(0)) || m.IDs[7] != d.Train.IDs[7] || d.Train.Files == nil {
 		t.Error("materialized pixels or ids differ, or the source split changed")
 	}
 	writeText(t, d.Train.Files[3], "garbage")
-	if _, err := d.Train.Materialize(5, 6, 0, nil); err == nil || !strings.Contains(err.Error(), d.Train.Files[3]) {
+	if _, err := d.Train.Materialize(5, 6, MaterializeOptions{Progress: io.Discard}); err == nil || !strings.Contains(err.Error(), d.Train.Files[3]) {
 		t.Errorf("err = %v", err)
 	}
 }

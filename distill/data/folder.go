@@ -9,14 +9,6 @@ import (
 	"strings"
 )
 
-// imageExts are the file extensions read as images (case-insensitive).
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true}
-
-// IsImageFile reports whether the name has an image extension this package decodes (.jpg, .jpeg, .png, .gif).
-func IsImageFile(name string) bool {
-	return imageExts[strings.ToLower(filepath.Ext(name))] && !strings.HasPrefix(filepath.Base(name), ".")
-}
-
 // listImages returns the image files directly inside dir, sorted by name.
 func listImages(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
@@ -88,8 +80,8 @@ func classFolderFiles(root, dir string, classes []string) ([]fileRef, error) {
 	return out, nil
 }
 
-func fileSplit(name string, refs []fileRef) *Split {
-	s := &Split{Name: name, IDs: make([]string, len(refs)), Labels: make([]int, len(refs)), Files: make([]string, len(refs))}
+func fileSplit(name string, refs []fileRef) *ImageSplit {
+	s := &ImageSplit{Name: name, IDs: make([]string, len(refs)), Labels: make([]int, len(refs)), Files: make([]string, len(refs))}
 	for k, r := range refs {
 		s.IDs[k], s.Labels[k], s.Files[k] = r.id, r.label, r.path
 	}
@@ -144,8 +136,8 @@ type FolderConfig struct {
 //	root/train/<class>/<image>, root/val/...   explicit splits ("val" may be "validation" or "valid");
 //	                                           a missing val/ or test/ is cut from train
 //
-// Classes are the sorted class folder names (union over the splits); images are .jpg, .jpeg, .png and .gif
-// files, read on demand (an unreadable file fails the batch that reads it, naming it). IDs are paths relative
+// Classes are the sorted class folder names (union over the splits); images are the files with one of
+// [ImageExtensions], read on demand (an unreadable file fails the batch that reads it, naming it). IDs are paths relative
 // to root. There are no groups.
 func ImageFolder(root string, cfg FolderConfig) (*Dataset, error) {
 	if cfg.ValFraction == 0 {
@@ -251,7 +243,7 @@ func ImageFolder(root string, cfg FolderConfig) (*Dataset, error) {
 		d.Train, d.Val, d.Test = fileSplit("train", train), fileSplit("val", val), fileSplit("test", test)
 	}
 	if d.Train.Len() == 0 {
-		return nil, fmt.Errorf("folder: no images found under %s (extensions .jpg .jpeg .png .gif)", root)
+		return nil, fmt.Errorf("folder: no images found under %s (extensions %s)", root, strings.Join(imageExtensions, " "))
 	}
 	counts := make([]int, len(d.Classes))
 	for _, l := range d.Train.Labels {

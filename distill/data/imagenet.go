@@ -40,7 +40,7 @@ type ImageNetConfig struct {
 //
 // The class index is the position of the wnid in the sorted list of wnids (train folders, or val when train/ is
 // absent; then Train is empty, for bring-your-own-model use). Classes are WordNet 3.0 names (first lemma; the
-// 1000 ILSVRC names are not all unique, e.g. two "crane"s); ClassIDs are the wnids; see [ImageNetClassInfo] for
+// 1000 ILSVRC names are not all unique, e.g. two "crane"s); ClassIDs are the wnids; see [ImageNetClasses] for
 // lemmas, glosses and hypernyms. The ILSVRC validation images are cut per class into Val and Test. IDs are paths
 // relative to root. There are no groups.
 func ImageNet(root string, cfg ImageNetConfig) (*Dataset, error) {
@@ -174,8 +174,8 @@ func ImageNet(root string, cfg ImageNetConfig) (*Dataset, error) {
 	return d, d.Validate()
 }
 
-// ClassInfo describes one ImageNet class from WordNet.
-type ClassInfo struct {
+// ImageNetClass describes one ImageNet class from WordNet: its wnid, names, gloss and hypernym ancestors.
+type ImageNetClass struct {
 	WNID   string   `json:"wnid"`
 	Name   string   `json:"name"`
 	Lemmas []string `json:"lemmas"`
@@ -185,9 +185,9 @@ type ClassInfo struct {
 	Hypernyms []string `json:"hypernyms"`
 }
 
-// ImageNetClassInfo looks up names, glosses and hypernym ancestors of the given wnids in WordNet.
-func ImageNetClassInfo(nouns *wordnet.Nouns, wnids []string) ([]ClassInfo, error) {
-	out := make([]ClassInfo, len(wnids))
+// ImageNetClasses looks up names, glosses and hypernym ancestors of the given wnids in WordNet.
+func ImageNetClasses(nouns *wordnet.Nouns, wnids []string) ([]ImageNetClass, error) {
+	out := make([]ImageNetClass, len(wnids))
 	for i, w := range wnids {
 		s, err := nouns.ByWNID(w)
 		if err != nil {
@@ -197,7 +197,7 @@ func ImageNetClassInfo(nouns *wordnet.Nouns, wnids []string) ([]ClassInfo, error
 		if err != nil {
 			return nil, fmt.Errorf("imagenet: class %s: %w", w, err)
 		}
-		ci := ClassInfo{WNID: w, Name: s.Name(), Lemmas: s.Names(), Gloss: s.Gloss}
+		ci := ImageNetClass{WNID: w, Name: s.Name(), Lemmas: s.Names(), Gloss: s.Gloss}
 		for _, a := range anc {
 			ci.Hypernyms = append(ci.Hypernyms, a.Name())
 		}

@@ -55,10 +55,10 @@ func (p *classPools) take(test bool, c, n int) ([]int, error) {
 }
 
 // materialise turns references into an in-memory RGB split, in a seeded random order.
-func materialise(f *Fashion, name string, refs []exampleRef, colors []color.RGBA, attrs []string, rng *rand.Rand) *Split {
+func materialise(f *Fashion, name string, refs []exampleRef, colors []color.RGBA, attrs []string, rng *rand.Rand) *ImageSplit {
 	rng.Shuffle(len(refs), func(i, j int) { refs[i], refs[j] = refs[j], refs[i] })
 	h, w := f.TrainImages.H, f.TrainImages.W
-	s := &Split{Name: name, IDs: make([]string, len(refs)), Labels: make([]int, len(refs)), Groups: make([]int, len(refs)),
+	s := &ImageSplit{Name: name, IDs: make([]string, len(refs)), Labels: make([]int, len(refs)), Groups: make([]int, len(refs)),
 		Attrs: map[string][]int{}, Images: NewImages(len(refs), h, w, 3)}
 	for _, a := range attrs {
 		s.Attrs[a] = make([]int, len(refs))

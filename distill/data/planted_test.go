@@ -156,7 +156,7 @@ func TestRare(t *testing.T) {
 	if got := d.Train.GroupCounts(10); !reflect.DeepEqual(got, wantTrain) {
 		t.Errorf("train group counts %v, want %v", got, wantTrain)
 	}
-	for _, s := range []*Split{d.Val, d.Test, d.Pool} {
+	for _, s := range []*ImageSplit{d.Val, d.Test, d.Pool} {
 		per := map[string]int{"val": 200, "test": 1000, "pool": 500}[s.Name]
 		for g, n := range s.GroupCounts(10) {
 			if n != per {

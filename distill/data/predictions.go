@@ -92,8 +92,8 @@ func (p *Predictions) GroupAccuracy(n int) (acc []float64, count []int) {
 	return acc, count
 }
 
-// WriteCSV writes the predictions as CSV (header included; the group column only when Groups is set).
-func (p *Predictions) WriteCSV(w io.Writer) error {
+// Write writes the predictions to w as CSV (header included; the group column only when Groups is set).
+func (p *Predictions) Write(w io.Writer) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -120,9 +120,9 @@ func (p *Predictions) WriteCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// ReadPredictionsCSV parses predictions CSV. The header must name id, label, pred and conf (any order, extra
+// ReadPredictions parses predictions CSV from r. The header must name id, label, pred and conf (any order, extra
 // columns ignored) and may name group. Errors give the line number and the offending value.
-func ReadPredictionsCSV(r io.Reader) (*Predictions, error) {
+func ReadPredictions(r io.Reader) (*Predictions, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -198,25 +198,25 @@ func ReadPredictionsCSV(r io.Reader) (*Predictions, error) {
 	return p, nil
 }
 
-// SavePredictions writes predictions CSV to path atomically.
-func SavePredictions(path string, p *Predictions) error {
+// Save writes the predictions as CSV ([Predictions.Write]) to path atomically.
+func (p *Predictions) Save(path string) error {
 	return atomicfile.Write(path, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
-		if err := p.WriteCSV(bw); err != nil {
+		if err := p.Write(bw); err != nil {
 			return err
 		}
 		return bw.Flush()
 	})
 }
 
-// LoadPredictions reads a predictions CSV file.
+// LoadPredictions reads a predictions CSV file ([ReadPredictions]).
 func LoadPredictions(path string) (*Predictions, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	p, err := ReadPredictionsCSV(bufio.NewReader(f))
+	p, err := ReadPredictions(bufio.NewReader(f))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -12,13 +12,13 @@ import (
 func TestPredictionsCSVRoundTrip(t *testing.T) {
 	p := &Predictions{IDs: []string{"a", "b,c", "d"}, Labels: []int{0, 1, 1}, Preds: []int{0, 0, 1}, Conf: []float32{0.9, 0.25, 0.123456789}, Groups: []int{0, 3, 2}}
 	var buf bytes.Buffer
-	if err := p.WriteCSV(&buf); err != nil {
+	if err := p.Write(&buf); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(buf.String(), "id,label,pred,conf,group\na,0,0,0.9,0\n\"b,c\",1,0,0.25,3\n") {
 		t.Errorf("csv:\n%s", buf.String())
 	}
-	q, err := ReadPredictionsCSV(&buf)
+	q, err := ReadPredictions(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestPredictionsCSVRoundTrip(t *testing.T) {
 	// Without groups, and through a file.
 	p.Groups = nil
 	path := filepath.Join(t.TempDir(), "p.csv")
-	if err := SavePredictions(path, p); err != nil {
+	if err := p.Save(path); err != nil {
 		t.Fatal(err)
 	}
 	q, err = LoadPredictions(path)
@@ -43,7 +43,7 @@ func TestPredictionsCSVRoundTrip(t *testing.T) {
 		t.Fatalf("file round trip: %+v %v", q, err)
 	}
 	// Column order and extra columns do not matter.
-	q, err = ReadPredictionsCSV(strings.NewReader("conf,pred,extra,id,label\n0.5,1,x,img1,0\n"))
+	q, err = ReadPredictions(strings.NewReader("conf,pred,extra,id,label\n0.5,1,x,img1,0\n"))
 	if err != nil || q.IDs[0] != "img1" || q.Preds[0] != 1 || q.Conf[0] != 0.5 {
 		t.Fatalf("reordered: %+v %v", q, err)
 	}
@@ -62,15 +62,15 @@ func TestPredictionsCSVBadInput(t *testing.T) {
 		{"empty id", "id,label,pred,conf\n,0,1,0.5\n", "line 2: empty id"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ReadPredictionsCSV(strings.NewReader(c.in))
+			_, err := ReadPredictions(strings.NewReader(c.in))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
 		})
 	}
 	bad := &Predictions{IDs: []string{"a"}, Labels: []int{0}, Preds: []int{0}, Conf: []float32{2}}
-	if err := bad.WriteCSV(&bytes.Buffer{}); err == nil {
-		t.Error("WriteCSV accepted conf 2")
+	if err := bad.Write(&bytes.Buffer{}); err == nil {
+		t.Error("Write accepted conf 2")
 	}
 	if err := (&Predictions{IDs: []string{"a"}}).Validate(); err == nil {
 		t.Error("Validate accepted ragged predictions")

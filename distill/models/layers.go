@@ -17,7 +17,7 @@ const (
 	// ConvAuto picks ConvIm2col on the pure Go backend and ConvNative elsewhere.
 	ConvAuto ConvImpl = iota
 	// ConvIm2col builds the patches with zero-padding by concatenation and strided slices, then one matmul. Every
-	// op has a gradient on the Go backend, and matmul is its fast path (TOOLCHAIN §3).
+	// op has a gradient on the Go backend, and matmul is its fast path.
 	ConvIm2col
 	// ConvNative uses the backend's convolution (fast on XLA; slow and gradient-limited on the Go backend).
 	ConvNative

@@ -18,10 +18,11 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/faildirs/faildirs/distill/data"
+	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/progress"
 )
 
-// Examples is what Train and Predict read: labelled images fetched in batches by index. *data.Split implements it.
+// Examples is what Train and Predict read: labelled images fetched in batches by index. *data.ImageSplit implements it.
 type Examples interface {
 	// Len is the number of examples.
 	Len() int
@@ -31,8 +32,9 @@ type Examples interface {
 	Batch(idx []int, h, w int) (*data.Images, error)
 }
 
-// Model is a base classifier: its configuration and its variables, on one backend.
-type Model struct {
+// Classifier is a base classifier (the model whose failures the method explains): its configuration and its
+// variables, on one backend.
+type Classifier struct {
 	// Config is the architecture (with defaults applied).
 	Config Config
 	// Conv selects the convolution implementation; ConvAuto (the default) resolves per backend.
@@ -47,7 +49,7 @@ type Model struct {
 }
 
 // New creates an untrained model. seed fixes the initial weights.
-func New(b compute.Backend, cfg Config, seed uint64) (*Model, error) {
+func New(b compute.Backend, cfg Config, seed uint64) (*Classifier, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -56,15 +58,15 @@ func New(b compute.Backend, cfg Config, seed uint64) (*Model, error) {
 	if err := store.SetRNGStateFromSeed(int64(seed)); err != nil {
 		return nil, fmt.Errorf("models: seeding: %w", err)
 	}
-	return &Model{Config: cfg, backend: b, store: store}, nil
+	return &Classifier{Config: cfg, backend: b, store: store}, nil
 }
 
 // Backend returns the backend the model runs on.
-func (m *Model) Backend() compute.Backend { return m.backend }
+func (m *Classifier) Backend() compute.Backend { return m.backend }
 
 // NumParameters returns the number of trainable network parameters, as PyTorch counts them (batch-norm running
 // statistics excluded); 0 before the first Train or Predict creates the variables.
-func (m *Model) NumParameters() int {
+func (m *Classifier) NumParameters() int {
 	n := 0
 	for v := range m.store.IterVariables() {
 		if isNetVar(v.Path()) && v.Trainable {
@@ -74,7 +76,7 @@ func (m *Model) NumParameters() int {
 	return n
 }
 
-func (m *Model) convImpl() ConvImpl {
+func (m *Classifier) convImpl() ConvImpl {
 	if m.Conv != ConvAuto {
 		return m.Conv
 	}
@@ -128,7 +130,7 @@ type EpochStats struct {
 
 // Train fits the model to ex with Adam and a (weighted) softmax cross-entropy loss. Calling it again continues
 // training (the optimizer state is kept while the learning rate and weight decay stay the same).
-func (m *Model) Train(ctx context.Context, ex Examples, opts TrainOptions) ([]EpochStats, error) {
+func (m *Classifier) Train(ctx context.Context, ex Examples, opts TrainOptions) ([]EpochStats, error) {
 	if opts.Epochs == 0 {
 		opts.Epochs = 5
 	}
@@ -229,14 +231,14 @@ func (m *Model) Train(ctx context.Context, ex Examples, opts TrainOptions) ([]Ep
 // weightsChanged drops the compiled inference executable after the weights changed. Backends that prefer
 // constants for variables (the Go backend) make GoMLX embed the weights of an inference graph as constants when
 // it is compiled, so an executable compiled before a training step would keep predicting with the old weights.
-func (m *Model) weightsChanged() {
+func (m *Classifier) weightsChanged() {
 	if m.predict != nil {
 		m.predict.Finalize()
 		m.predict = nil
 	}
 }
 
-func (m *Model) newTrainer(lr, wd float64) {
+func (m *Classifier) newTrainer(lr, wd float64) {
 	cfg, impl := m.Config, m.convImpl()
 	modelFn := func(scope *model.Scope, x *graph.Node) *graph.Node {
 		logits, _ := forward(scope, cfg, impl, x)
@@ -277,7 +279,7 @@ func normaliseWeights(w []float32, n int) ([]float32, error) {
 }
 
 // batchTensors builds the input [B,H,W,3] float32, labels [B,1] int32 and weights [B] float32 of one batch.
-func (m *Model) batchTensors(ex Examples, idx []int, weights []float32, flip bool, rng *rand.Rand) (x, y, w *tensors.Tensor, err error) {
+func (m *Classifier) batchTensors(ex Examples, idx []int, weights []float32, flip bool, rng *rand.Rand) (x, y, w *tensors.Tensor, err error) {
 	im, err := ex.Batch(idx, m.Config.H, m.Config.W)
 	if err != nil {
 		return nil, nil, nil, err
@@ -343,14 +345,11 @@ type Output struct {
 	Labels, Preds []int
 	// Conf is the softmax probability of the true class.
 	Conf []float32
-	// Probs is the softmax output, N×NumClasses row-major.
-	Probs []float32
-	// NumClasses is the row length of Probs.
-	NumClasses int
-	// Features are the penultimate activations, N×FeatureDim row-major (only with PredictOptions.Features).
-	Features []float32
-	// FeatureDim is the row length of Features.
-	FeatureDim int
+	// Probs is the softmax output: one row of NumClasses probabilities per example.
+	Probs matrix.Dense
+	// Features are the penultimate activations, one row of Config.FeatureDim() values per example (only with
+	// PredictOptions.Features; a latent space of its own).
+	Features matrix.Dense
 }
 
 // Accuracy is the fraction of correct predictions (NaN when empty).
@@ -369,7 +368,7 @@ func (o *Output) Accuracy() float64 {
 
 // ForSplit returns the predictions as data.Predictions with the split's IDs and groups attached (for CSV export and
 // group metrics). The split must be the one that was predicted.
-func (o *Output) ForSplit(s *data.Split) (*data.Predictions, error) {
+func (o *Output) ForSplit(s *data.ImageSplit) (*data.Predictions, error) {
 	if s.Len() != len(o.Labels) {
 		return nil, fmt.Errorf("models: %d predictions for split %q of %d examples", len(o.Labels), s.Name, s.Len())
 	}
@@ -378,7 +377,7 @@ func (o *Output) ForSplit(s *data.Split) (*data.Predictions, error) {
 }
 
 // Predict runs the model (in inference mode) on every example.
-func (m *Model) Predict(ctx context.Context, ex Examples, opts PredictOptions) (*Output, error) {
+func (m *Classifier) Predict(ctx context.Context, ex Examples, opts PredictOptions) (*Output, error) {
 	if opts.BatchSize == 0 {
 		opts.BatchSize = 256
 	}
@@ -396,10 +395,9 @@ func (m *Model) Predict(ctx context.Context, ex Examples, opts PredictOptions) (
 		m.predict = exec
 	}
 	k := m.Config.NumClasses
-	out := &Output{Labels: make([]int, n), Preds: make([]int, n), Conf: make([]float32, n), Probs: make([]float32, n*k), NumClasses: k}
+	out := &Output{Labels: make([]int, n), Preds: make([]int, n), Conf: make([]float32, n), Probs: matrix.Zeros(n, k)}
 	if opts.Features {
-		out.FeatureDim = m.Config.FeatureDim()
-		out.Features = make([]float32, n*out.FeatureDim)
+		out.Features = matrix.Zeros(n, m.Config.FeatureDim())
 	}
 	bar := progress.New(opts.Progress, fmt.Sprintf("predict %s", m.Config.Arch), n)
 	defer bar.Done()
@@ -425,14 +423,14 @@ func (m *Model) Predict(ctx context.Context, ex Examples, opts PredictOptions) (
 		if err != nil {
 			return nil, fmt.Errorf("models: predict: %w", err)
 		}
-		copy(out.Probs[start*k:(start+cnt)*k], probs[:cnt*k])
+		copy(out.Probs.Data[start*k:(start+cnt)*k], probs[:cnt*k])
 		if opts.Features {
 			f, err := tensors.CopyFlatData[float32](res[1])
 			if err != nil {
 				return nil, fmt.Errorf("models: predict: %w", err)
 			}
-			d := out.FeatureDim
-			copy(out.Features[start*d:(start+cnt)*d], f[:cnt*d])
+			d := out.Features.Cols
+			copy(out.Features.Data[start*d:(start+cnt)*d], f[:cnt*d])
 		}
 		for _, t := range res {
 			_ = t.FinalizeAll()
@@ -440,7 +438,7 @@ func (m *Model) Predict(ctx context.Context, ex Examples, opts PredictOptions) (
 		bar.Add(cnt)
 	}
 	for i := range n {
-		row := out.Probs[i*k : (i+1)*k]
+		row := out.Probs.Row(i)
 		best := 0
 		for c := range row {
 			if row[c] > row[best] {

@@ -128,10 +128,10 @@ func TestMaxPools(t *testing.T) {
 }
 
 // colorSplit is a synthetic in-memory split: label 1 images are reddish, label 0 greenish, with noise.
-func colorSplit(n, size int, seed uint64) *data.Split {
+func colorSplit(n, size int, seed uint64) *data.ImageSplit {
 	rng := rand.New(rand.NewPCG(seed, 9))
 	im := data.NewImages(n, size, size, 3)
-	s := &data.Split{Name: "syn", IDs: make([]string, n), Labels: make([]int, n), Images: im}
+	s := &data.ImageSplit{Name: "syn", IDs: make([]string, n), Labels: make([]int, n), Images: im}
 	for i := range n {
 		l := i % 2
 		s.Labels[i] = l
@@ -173,11 +173,11 @@ func TestMLPAndCNNLearnPlantedSignal(t *testing.T) {
 		if acc := out.Accuracy(); acc < 0.95 || math.Abs(acc-stats[3].EvalAccuracy) > 1e-9 {
 			t.Errorf("%s: test accuracy %.3f (eval in training %.3f)", arch, acc, stats[3].EvalAccuracy)
 		}
-		if out.FeatureDim != m.Config.FeatureDim() || len(out.Features) != 128*out.FeatureDim {
-			t.Errorf("%s: features %d×%d", arch, len(out.Features), out.FeatureDim)
+		if out.Features.Cols != m.Config.FeatureDim() || out.Features.Rows != 128 || out.Features.CheckShape() != nil {
+			t.Errorf("%s: features %d×%d", arch, out.Features.Rows, out.Features.Cols)
 		}
 		for i := range out.Labels {
-			p := out.Probs[i*2 : i*2+2]
+			p := out.Probs.Row(i)
 			if math.Abs(float64(p[0]+p[1])-1) > 1e-5 || out.Conf[i] != p[out.Labels[i]] || (p[1] > p[0]) != (out.Preds[i] == 1) {
 				t.Fatalf("%s: row %d probs %v conf %v pred %d label %d", arch, i, p, out.Conf[i], out.Preds[i], out.Labels[i])
 			}
@@ -268,11 +268,27 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := maxAbsDiff(got.Probs, want.Probs); d > 1e-6 {
+		if d := maxAbsDiff(got.Probs.Data, want.Probs.Data); d > 1e-6 {
 			t.Errorf("%s: loaded model's probabilities differ by %g", cfg.Arch, d)
 		}
-		if d := maxAbsDiff(got.Features, want.Features); d > 1e-5 {
+		if d := maxAbsDiff(got.Features.Data, want.Features.Data); d > 1e-5 {
 			t.Errorf("%s: loaded model's features differ by %g", cfg.Arch, d)
+		}
+		// Write and Read round-trip through a stream too.
+		var buf bytes.Buffer
+		if err := m.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		m3, err := Read(b, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got3, err := m3.Predict(context.Background(), train, PredictOptions{Progress: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxAbsDiff(got3.Probs.Data, want.Probs.Data); d > 1e-6 {
+			t.Errorf("%s: model read from a stream: probabilities differ by %g", cfg.Arch, d)
 		}
 		// Corrupt files fail with a message naming the file.
 		raw, _ := os.ReadFile(path)
@@ -323,8 +339,8 @@ func TestResNet18Shapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(out.Probs) != 3*c.classes || out.FeatureDim != 512 || len(out.Features) != 3*512 {
-			t.Errorf("%d classes: probs %d features %d×%d", c.classes, len(out.Probs), len(out.Features), out.FeatureDim)
+		if out.Probs.Rows != 3 || out.Probs.Cols != c.classes || out.Features.Cols != 512 || out.Features.Rows != 3 {
+			t.Errorf("%d classes: probs %d×%d features %d×%d", c.classes, out.Probs.Rows, out.Probs.Cols, out.Features.Rows, out.Features.Cols)
 		}
 		if got := m.NumParameters(); got != c.params {
 			t.Errorf("%d classes, %s stem: %d parameters, want %d", c.classes, c.stem, got, c.params)
@@ -343,7 +359,7 @@ func TestResNet18Overfits(t *testing.T) {
 	for i := range im.Pix {
 		im.Pix[i] = uint8(rng.IntN(256))
 	}
-	s := &data.Split{Name: "noise", IDs: make([]string, n), Labels: make([]int, n), Images: im}
+	s := &data.ImageSplit{Name: "noise", IDs: make([]string, n), Labels: make([]int, n), Images: im}
 	for i := range n {
 		s.Labels[i] = rng.IntN(4)
 	}
@@ -411,10 +427,10 @@ func TestPredictAfterMoreTraining(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := maxAbsDiff(after.Probs, want.Probs); d > 1e-6 {
+		if d := maxAbsDiff(after.Probs.Data, want.Probs.Data); d > 1e-6 {
 			t.Errorf("%s: predictions after more training differ from the saved weights' by %g", arch, d)
 		}
-		if d := maxAbsDiff(after.Probs, before.Probs); d == 0 {
+		if d := maxAbsDiff(after.Probs.Data, before.Probs.Data); d == 0 {
 			t.Errorf("%s: predictions did not change with two more epochs of training", arch)
 		}
 	}

@@ -2,7 +2,14 @@
 // rewritten in place on a terminal, an HTML bar updated in place under a GoNB notebook, and plain periodic lines
 // when writing to a file or pipe (logs stay readable).
 //
-// A Bar is safe for concurrent use.
+// A Bar is safe for concurrent use. Every long computation in faildirs takes a Progress io.Writer option with the
+// meaning of [New]'s w: nil for the default (stderr, or HTML in GoNB), io.Discard for none.
+//
+//	bar := progress.New(nil, "embedding images", n)
+//	defer bar.Done()
+//	for range n {
+//		bar.Add(1)
+//	}
 package progress
 
 import (

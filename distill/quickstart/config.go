@@ -7,11 +7,15 @@
 // fresh program, so later cells reload earlier results instead of recomputing them):
 //
 //	<WorkDir>/base-<fp>/model.ckpt, {train,val,test}.csv   base model and its predictions
-//	<WorkDir>/emb-<fp>-{train,val,test}.npy                L2-normalised CLIP image embeddings
+//	<WorkDir>/emb-<fp>-{train,val,test}.safetensors        CLIP image embeddings (package clip's cache)
 //	<cache>/faildirs/tinyclip-<fp>/                         the tiny CLIP (package tinyclip)
 //
 // Image and text embeddings are L2-normalised before the SVMs' own pre-processing (whitening with the train
 // statistics, then L2), so captions go through exactly the image pipeline.
+//
+//	p, err := quickstart.New(quickstart.Config{Experiment: quickstart.Spurious})
+//	defer p.Close()
+//	summary, err := p.SaveOutputs(ctx, "results/quickstart") // runs every stage, writes PNGs and summary.json
 package quickstart
 
 import (

@@ -194,8 +194,8 @@ func fileStem(name string) string {
 	}, name)
 }
 
-// WriteOutputs writes every figure as PNG and summary.json into dir, and returns the summary.
-func (p *Pipeline) WriteOutputs(ctx context.Context, dir string) (*Summary, error) {
+// SaveOutputs writes every figure as PNG and summary.json into dir, and returns the summary.
+func (p *Pipeline) SaveOutputs(ctx context.Context, dir string) (*Summary, error) {
 	s, err := p.Summary(ctx)
 	if err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ func (p *Pipeline) WriteOutputs(ctx context.Context, dir string) (*Summary, erro
 		}
 	}
 	s.Timings = p.Timings
-	if err := s.WriteJSON(filepath.Join(dir, "summary.json")); err != nil {
+	if err := s.Save(filepath.Join(dir, "summary.json")); err != nil {
 		return nil, err
 	}
 	return s, nil

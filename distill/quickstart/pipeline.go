@@ -15,6 +15,7 @@ import (
 	"github.com/faildirs/faildirs/distill/caption"
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
+	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/models"
 	"github.com/faildirs/faildirs/distill/tinyclip"
 	"github.com/gomlx/compute"
@@ -40,17 +41,16 @@ type Pipeline struct {
 	// Data is the planted experiment (stage LoadData).
 	Data *data.Dataset
 	// Base is the base classifier and Preds its predictions per split (stage BaseModel).
-	Base  *models.Model
+	Base  *models.Classifier
 	Preds map[string]*data.Predictions
 	// CLIP is the tiny CLIP, loaded from CLIPDir, with its Quality on Fashion-MNIST test (stage LoadCLIP).
 	CLIP        *clip.Model
 	CLIPDir     string
 	CLIPQuality *tinyclip.Quality
-	// Emb holds each split's L2-normalised image embeddings, N×Dim row-major (stage Embed).
-	Emb map[string][]float32
-	Dim int
+	// Emb holds each split's L2-normalised image embeddings, one row per image (stage Embed).
+	Emb map[string]matrix.Dense
 	// SVM is the fitted method and Eval its evaluation on test (stage FitSVMs).
-	SVM  *distill.Model
+	SVM  *distill.FailureModel
 	Eval *distill.Evaluation
 	// Rankings hold each class's scored captions (stage Captions); nil for classes without an SVM.
 	Rankings []*caption.Ranking
@@ -74,7 +74,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("quickstart: %w", err)
 	}
@@ -202,7 +202,7 @@ func (p *Pipeline) BaseModel(ctx context.Context) error {
 		}
 		// The checkpoint is written last: its presence (with the CSVs) marks a complete cache entry.
 		for name, pr := range preds {
-			if err := data.SavePredictions(filepath.Join(dir, name+".csv"), pr); err != nil {
+			if err := pr.Save(filepath.Join(dir, name+".csv")); err != nil {
 				return false, err
 			}
 		}
@@ -232,7 +232,7 @@ func loadPreds(dir string) (map[string]*data.Predictions, error) {
 // clipOptions are the tiny CLIP's training options.
 func (p *Pipeline) clipOptions() tinyclip.Options {
 	return tinyclip.Options{Seed: p.Config.CLIPSeed, Steps: p.Config.CLIPSteps, FashionDir: p.Config.FashionDir,
-		CacheDir: p.Config.CacheDir, Backend: p.Backend, Progress: p.Progress, Log: p.Log}
+		CacheDir: p.Config.CacheDir, Progress: p.Progress, Log: p.Log}
 }
 
 // LoadCLIP loads the tiny CLIP trained on Fashion-MNIST, training it first when it is not cached.
@@ -242,7 +242,7 @@ func (p *Pipeline) LoadCLIP(ctx context.Context) error {
 	}
 	if p.Config.CLIPModel != "" {
 		return p.stage("CLIP", func() (bool, error) {
-			m, err := clip.Load(ctx, p.Config.CLIPModel, clip.WithBackend(p.Backend))
+			m, err := clip.Load(ctx, p.Backend, p.Config.CLIPModel, clip.LoadOptions{})
 			if err != nil {
 				return false, err
 			}
@@ -258,15 +258,15 @@ func (p *Pipeline) LoadCLIP(ctx context.Context) error {
 		}
 		_, statErr := os.Stat(dir)
 		cached := statErr == nil
-		if dir, err = tinyclip.Ensure(ctx, opts); err != nil {
+		if dir, err = tinyclip.Ensure(ctx, p.Backend, opts); err != nil {
 			return false, err
 		}
-		m, err := clip.LoadDir(dir, p.Backend)
+		m, err := clip.LoadDir(p.Backend, dir)
 		if err != nil {
 			return false, err
 		}
 		p.CLIP, p.CLIPDir = m, dir
-		if rec, err := tinyclip.ReadRecord(dir); err == nil {
+		if rec, err := tinyclip.LoadRecord(dir); err == nil {
 			p.CLIPQuality = rec.Quality
 		}
 		return cached, nil
@@ -286,8 +286,7 @@ func (p *Pipeline) Embed(ctx context.Context) error {
 		return err
 	}
 	return p.stage("embeddings", func() (bool, error) {
-		p.Dim = p.CLIP.Dim()
-		emb := map[string][]float32{}
+		emb := map[string]matrix.Dense{}
 		allCached := true
 		for _, name := range splitNames {
 			s := p.Data.Split(name)
@@ -303,18 +302,13 @@ func (p *Pipeline) Embed(ctx context.Context) error {
 			if err := os.MkdirAll(p.Config.WorkDir, 0o755); err != nil {
 				return false, err
 			}
-			res, err := p.CLIP.EmbedImagesWith(ctx, src, clip.EmbedOptions{BatchSize: embedBatch, Progress: p.Progress,
-				CachePath: cache, RecomputeStale: true})
+			res, err := p.CLIP.EmbedImages(ctx, src, clip.EmbedOptions{BatchSize: embedBatch, Progress: p.Progress,
+				CachePath: cache, RecomputeStale: true, Normalize: true})
 			if err != nil {
 				return false, fmt.Errorf("embedding %s: %w", name, err)
 			}
 			allCached = allCached && res.Computed == 0
-			flat := make([]float32, 0, len(res.Embeddings)*p.Dim)
-			for _, row := range res.Embeddings {
-				flat = append(flat, row...)
-			}
-			clip.NormalizeRows(flat, p.Dim)
-			emb[name] = flat
+			emb[name] = res.Embeddings
 		}
 		p.Emb = emb
 		return allCached, nil
@@ -344,7 +338,7 @@ func (p *Pipeline) Split(ctx context.Context, name string) (distill.Split, error
 			minority[i] = 1
 		}
 	}
-	s := distill.Split{Name: name, Latents: p.Emb[name], D: p.Dim, Labels: pr.Labels, Preds: pr.Preds,
+	s := distill.Split{Name: name, Latents: p.Emb[name], Labels: pr.Labels, Preds: pr.Preds,
 		Confs: pr.Conf, Groups: minority, IDs: pr.IDs}
 	return s, s.Validate()
 }
@@ -368,12 +362,12 @@ func (p *Pipeline) FitSVMs(ctx context.Context) error {
 	}
 	return p.stage("SVMs", func() (bool, error) {
 		opts := distill.DefaultOptions()
-		opts.Backend = p.Backend
 		opts.NumClasses = len(p.Data.Classes)
+		opts.Progress = p.Progress
 		if p.Config.SVMCs != nil {
 			opts.Cs = p.Config.SVMCs
 		}
-		m, err := distill.Fit(train, val, opts)
+		m, err := distill.Fit(p.Backend, train, val, opts)
 		if err != nil {
 			return false, err
 		}
@@ -437,31 +431,13 @@ func (p *Pipeline) rareSuperclasses() [][]int {
 	return data.DefaultRareSuperclasses
 }
 
-// textEmbedder adapts the CLIP text tower to caption.TextEmbedder, L2-normalising like the image embeddings.
-type textEmbedder struct {
-	m        *clip.Model
-	progress io.Writer
-}
-
-// EmbedTexts implements caption.TextEmbedder.
-func (t textEmbedder) EmbedTexts(ctx context.Context, texts []string) ([][]float32, error) {
-	rows, err := t.m.EmbedTextsWith(ctx, texts, clip.EmbedOptions{BatchSize: 256, Progress: t.progress})
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range rows {
-		clip.NormalizeRows(r, len(r))
-	}
-	return rows, nil
-}
-
 // TextEmbedder returns the pipeline's CLIP text tower as a caption.TextEmbedder (L2-normalised rows, like the
 // image embeddings); it loads the CLIP first when needed.
 func (p *Pipeline) TextEmbedder(ctx context.Context) (caption.TextEmbedder, error) {
 	if err := p.LoadCLIP(ctx); err != nil {
 		return nil, err
 	}
-	return textEmbedder{p.CLIP, p.Progress}, nil
+	return clip.TextEncoder{Embedder: p.CLIP, Options: clip.EmbedOptions{BatchSize: 256, Progress: p.Progress, Normalize: true}}, nil
 }
 
 // Captions scores the caption vocabulary of every class with an SVM: hard (lowest score) to easy.
@@ -490,7 +466,7 @@ func (p *Pipeline) Captions(ctx context.Context) error {
 		if err != nil {
 			return false, err
 		}
-		r, err := caption.ScoreAll(ctx, te, p.SVM, v, which, p.Progress)
+		r, err := caption.ScoreAll(ctx, te, p.SVM, v, caption.ScoreOptions{Classes: which, Progress: p.Progress})
 		if err != nil {
 			return false, err
 		}
@@ -523,15 +499,15 @@ func (p *Pipeline) CaptionCheck(ctx context.Context) error {
 			if r == nil || len(r.Captions) == 0 {
 				continue
 			}
-			var imgs [][]float32
+			var idx []int
 			var correct []bool
 			for i, l := range test.Labels {
 				if l == c {
-					imgs = append(imgs, test.Row(i))
+					idx = append(idx, i)
 					correct = append(correct, test.Correct(i))
 				}
 			}
-			ck, err := caption.CheckCaptions(ctx, te, r.Name, imgs, correct,
+			ck, err := caption.CheckCaptions(ctx, te, r.Name, test.Latents.Select(idx), correct,
 				r.Hard(1)[0].Text, r.Easy(1)[0].Text, ks)
 			if err != nil {
 				return false, fmt.Errorf("class %d (%s): %w", c, r.Name, err)

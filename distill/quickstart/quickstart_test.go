@@ -42,7 +42,7 @@ func TestPipelineSmall(t *testing.T) {
 	p.Progress = devnull
 	ctx := context.Background()
 	out := filepath.Join(work, "out")
-	s, err := p.WriteOutputs(ctx, out)
+	s, err := p.SaveOutputs(ctx, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +113,8 @@ func TestPipelineSmall(t *testing.T) {
 		}
 	}
 	for _, name := range splitNames {
-		a, b := p.Emb[name], p2.Emb[name]
-		if len(a) != len(b) {
+		a, b := p.Emb[name].Data, p2.Emb[name].Data
+		if len(a) != len(b) || p.Emb[name].Cols != p2.Emb[name].Cols {
 			t.Fatalf("%s: cached embeddings have %d values, want %d", name, len(b), len(a))
 		}
 		for i := range a {
@@ -255,8 +255,8 @@ func TestVocabulary(t *testing.T) {
 // class keeps minority examples in its train share (here 1:4 for class 0, 1:9 for class 1), a class without a
 // minority in train keeps none, and the draw is deterministic per seed.
 func TestTrainMixSubset(t *testing.T) {
-	mk := func(name string, counts [4]int) *data.Split {
-		s := &data.Split{Name: name}
+	mk := func(name string, counts [4]int) *data.ImageSplit {
+		s := &data.ImageSplit{Name: name}
 		for g, n := range counts {
 			for range n {
 				s.Labels = append(s.Labels, g/2)

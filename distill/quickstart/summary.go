@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -229,7 +230,7 @@ func (p *Pipeline) surfacingOn(ctx context.Context, idx []int, c int, ks []int) 
 		in.Decisions, in.Confs = pick(in.Decisions, idx), pick(in.Confs, idx)
 		in.Labels, in.Groups = pick(in.Labels, idx), pick(in.Groups, idx)
 	}
-	curves, err := distill.SurfacingWith(in, ks)
+	curves, err := distill.Surfacing(in, ks)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +287,7 @@ func (p *Pipeline) Summary(ctx context.Context) (*Summary, error) {
 		bm.BestGroupAccuracy = max(bm.BestGroupAccuracy, g.TestAccuracy)
 	}
 	s.BaseModel = bm
-	s.CLIP = CLIPSummary{Dir: p.CLIPDir, Dim: p.Dim, Quality: p.CLIPQuality}
+	s.CLIP = CLIPSummary{Dir: p.CLIPDir, Dim: p.Emb["test"].Cols, Quality: p.CLIPQuality}
 
 	perClassTest := map[int]distill.ClassErrorMetrics{}
 	for _, m := range p.Eval.PerClass {
@@ -343,14 +344,20 @@ func (p *Pipeline) Summary(ctx context.Context) (*Summary, error) {
 	return s, nil
 }
 
-// WriteJSON writes the summary to path atomically.
-func (s *Summary) WriteJSON(path string) error {
+// Write writes the summary to w as indented JSON.
+func (s *Summary) Write(w io.Writer) error {
 	raw, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("quickstart: summary: %w", err)
 	}
+	_, err = w.Write(append(raw, '\n'))
+	return err
+}
+
+// Save writes the summary as JSON ([Summary.Write]) to path atomically, creating its folder if needed.
+func (s *Summary) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(path, append(raw, '\n'))
+	return atomicfile.Write(path, s.Write)
 }

@@ -1,5 +1,9 @@
 // Package svm trains many independent soft-margin linear SVMs at once, as one batched, compiled GoMLX computation.
 //
+//	pr, err := svm.NewProblems(b, groups, rows, dim, problemsPerGroup) // fill pr.X, pr.Y, pr.Member, pr.C
+//	defer pr.Release()
+//	res, err := svm.Solve(b, pr, svm.DefaultOptions())                 // res.W, res.B, res.Status, res.Gap
+//
 // # Problem
 //
 // Each problem p has a set of training rows (x_i, y_i), y_i in {−1, +1}, a cost C and per-row weights s_i, and
@@ -31,7 +35,7 @@
 //   - an adaptive step: the curvature of the quadratic along each step is measured at no extra cost (it is a
 //     by-product of the matrix products the next step needs anyway); a step whose curvature exceeds the current
 //     estimate L is rejected and L raised, an accepted step lowers L by 5 %, so steps follow the local curvature
-//     rather than the global largest eigenvalue (often 20× larger);
+//     rather than the global largest eigenvalue (often much larger);
 //   - gradient-based adaptive restart of the momentum (O'Donoghue and Candès).
 //
 // All problems advance in lock step; a problem whose certificate is reached is frozen (its state stops changing),
@@ -51,9 +55,9 @@
 // of the equality constraint by −|b|·|Σ α_i y_i|. By weak duality P(w, b) − P* ≤ P(w, b) − D. A problem is
 // converged when the relative duality gap (P − D) / max(|P|, 1e-30) is at most [Options.Tol] (default 1e-3:
 // the objective of the returned solution is then within 0.1 % of the optimum, and by strong convexity in w,
-// ½‖w − w*‖² ≤ P(w, b) − P*; on the benchmark data 1e-3 gives test decision values whose Spearman correlation
-// with a 1e-7 solution is above 0.9998). Arithmetic is float32: the certificate itself carries rounding of about
-// 1e-6 to 1e-5 of the objective (more with very large C), so tolerances below about 1e-5 are not meaningful.
+// ½‖w − w*‖² ≤ P(w, b) − P*; the README gives the measured effect on the ranking). Arithmetic is float32: the
+// certificate itself carries rounding of about 1e-6 to 1e-5 of the objective (more with very large C), so
+// tolerances below about 1e-5 are not meaningful.
 // The tests check the certificate against an exhaustive KKT solution of small problems and a float64 SMO solver.
 //
 // When the optimal bias is not unique (typically at tiny C, where every α_i sits at its upper bound and every row
@@ -76,9 +80,8 @@
 // [NewProblems] allocates the rows in device memory on backends that share it with the host (the Go backend), so
 // filling them in place costs no extra copy.
 //
-// The computation is plain GoMLX (DotGeneral, element-wise ops, reductions), so it should run on any backend; it
-// is tested on the pure Go backend (an XLA PJRT plugin was not available where it was written). Obtain a backend
-// from package github.com/faildirs/faildirs/distill/backend. On the pure Go backend matrix products use SIMD
+// The computation is plain GoMLX (DotGeneral, element-wise ops, reductions), so it should run on any backend; the
+// tests run it on the pure Go backend. Obtain a backend from package github.com/faildirs/faildirs/distill/backend. On the pure Go backend matrix products use SIMD
 // kernels (build with GOEXPERIMENT=simd) but element-wise operations are scalar, so the solver keeps the
 // element-wise work per iteration small.
 package svm

@@ -306,62 +306,91 @@ func writeBack(m *master, bt *batch) error {
 	return nil
 }
 
-// solveActive runs the batched solver over the non-trivial problems (active0) and fills res.
+// solveActive runs the batched solver over the non-trivial problems (active0) and fills res: decision values,
+// objectives, certificates and statuses of every problem, and the weights of those in Options.WeightsFor.
 func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, member []bool, active0 []bool,
 	total int) error {
-	G, P, N, D := in.G, in.P, in.N, in.D
-	xShared := in.xTensor != nil && in.xBackend == b
-
-	// The group data shared by every batch that keeps all groups: X̃ and X̃ᵀ (feature form) or the Gram matrices.
 	transposeExec, err := graph.NewExec(b, transposeGraph)
 	if err != nil {
 		return fmt.Errorf("svm: building the transposition: %w", err)
 	}
 	defer transposeExec.Finalize()
-	yFull := newTensor(b, in.y, G, N)
-	center := newTensor(b, in.center, G, D)
-	var xRaw *tensors.Tensor // kernel form: the raw rows, for the final weights
-	var full [2]*tensors.Tensor
+	gd, err := newGroupData(b, in, transposeExec)
+	if err != nil {
+		return err
+	}
+	defer gd.release()
+	m := initialMaster(in, member, active0)
+	if err := runBatches(b, res, opts, in, m, gd, transposeExec, total); err != nil {
+		return err
+	}
+	collectStatus(res, in, m, active0)
+	return formWeights(b, res, opts, in, m, gd, active0)
+}
+
+// groupData is the per-group data shared by every batch that keeps all groups, on the device: the labels, the
+// group centres, and X̃ and X̃ᵀ (feature form) or the Gram matrices (kernel form; then raw holds the raw rows, for
+// the final weights).
+type groupData struct {
+	y, center, raw *tensors.Tensor
+	full           [2]*tensors.Tensor
+	shared         *tensors.Tensor // the caller's rows tensor, not released here
+}
+
+func newGroupData(b compute.Backend, in *inputs, transposeExec *graph.Exec) (*groupData, error) {
+	G, N, D := in.G, in.N, in.D
+	gd := &groupData{y: newTensor(b, in.y, G, N), center: newTensor(b, in.center, G, D)}
+	if in.xTensor != nil && in.xBackend == b {
+		gd.shared = in.xTensor
+	}
 	if in.form == FormKernel {
-		if xShared {
-			xRaw = in.xTensor
+		if gd.shared != nil {
+			gd.raw = in.xTensor
 		} else {
-			xRaw = newTensor(b, in.x, G, N, D)
+			gd.raw = newTensor(b, in.x, G, N, D)
 		}
-		gram, err := graph.ExecOnce(b, gramGraph, xRaw, yFull, center)
+		gram, err := graph.ExecOnce(b, gramGraph, gd.raw, gd.y, gd.center)
 		if err != nil {
-			return fmt.Errorf("svm: computing Gram matrices [%d,%d,%d]: %w", G, N, N, err)
+			gd.release()
+			return nil, fmt.Errorf("svm: computing Gram matrices [%d,%d,%d]: %w", G, N, N, err)
 		}
-		full = [2]*tensors.Tensor{gram, newTensor(b, []float32{0}, 1)}
+		gd.full = [2]*tensors.Tensor{gram, newTensor(b, []float32{0}, 1)}
 	} else {
-		xRaw = newTensor(b, []float32{0}, 1)
+		gd.raw = newTensor(b, []float32{0}, 1)
 		xt := newTensor(b, in.xt, G, N, D)
 		xtT, err := transposeExec.Exec1(xt)
 		if err != nil {
-			return fmt.Errorf("svm: transposing the rows [%d,%d,%d]: %w", G, N, D, err)
+			_ = xt.FinalizeAll()
+			gd.release()
+			return nil, fmt.Errorf("svm: transposing the rows [%d,%d,%d]: %w", G, N, D, err)
 		}
-		full = [2]*tensors.Tensor{xt, xtT}
+		gd.full = [2]*tensors.Tensor{xt, xtT}
 	}
-	defer func() {
-		for _, t := range []*tensors.Tensor{yFull, center, xRaw, full[0], full[1]} {
-			if !(xShared && t == in.xTensor) {
-				_ = t.FinalizeAll()
-			}
-		}
-	}()
-	in.fullGram = full[0]
-	rowsq := in.rowsq
+	in.fullGram = gd.full[0]
+	return gd, nil
+}
 
+func (gd *groupData) release() {
+	for _, t := range []*tensors.Tensor{gd.y, gd.center, gd.raw, gd.full[0], gd.full[1]} {
+		if t != nil && t != gd.shared {
+			_ = t.FinalizeAll()
+		}
+	}
+}
+
+// initialMaster returns the host-side solver state before the first iteration: the active problems, and as each
+// problem's initial curvature estimate the mean diagonal of Q over its members (rejected steps correct it).
+func initialMaster(in *inputs, member []bool, active0 []bool) *master {
+	G, P, N := in.G, in.P, in.N
 	m := newMaster(G, P, N)
 	copy(m.bools[stActive], active0)
 	for gp := range G * P {
-		// Initial curvature estimate: the mean diagonal of Q over the members; rejected steps correct it.
 		var sq float64
 		var n int
 		g := gp / P
 		for i := range N {
 			if member[gp*N+i] {
-				sq += float64(rowsq[g*N+i])
+				sq += float64(in.rowsq[g*N+i])
 				n++
 			}
 		}
@@ -369,15 +398,21 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 			m.f[stL][gp] = float32(max(sq/float64(n), 1e-12))
 		}
 	}
+	return m
+}
 
+// runBatches runs the compiled solver in calls of Options.ItersPerCall iterations until every problem converged or
+// MaxIter is reached, repacking the active problems into a smaller batch when they fit in at most compactRatio of
+// it, and leaves the final state in m.
+func runBatches(b compute.Backend, res *Result, opts Options, in *inputs, m *master, gd *groupData,
+	transposeExec *graph.Exec, total int) error {
 	chunk, err := graph.NewExec(b, chunkGraph(in.form, opts.ItersPerCall, opts.CheckEvery, opts.Tol))
 	if err != nil {
 		return fmt.Errorf("svm: building the solver: %w", err)
 	}
 	defer chunk.Finalize()
-
 	groups, probs := selectActive(m, in.form)
-	cur, err := buildBatch(b, in, m, groups, probs, full, transposeExec)
+	cur, err := buildBatch(b, in, m, groups, probs, gd.full, transposeExec)
 	if err != nil {
 		return err
 	}
@@ -400,7 +435,7 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 		out, err := chunk.Exec(args...)
 		if err != nil {
 			return fmt.Errorf("svm: solver call (batch of %d groups × %d problems, N=%d, D=%d, form %s): %w",
-				len(cur.groups), cur.P, N, D, in.form, err)
+				len(cur.groups), cur.P, in.N, in.D, in.form, err)
 		}
 		if res.Calls == 0 {
 			res.FirstCallTime = time.Since(callStart)
@@ -412,23 +447,9 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 		res.LockstepIterations += opts.ItersPerCall
 		cur.freeState()
 		cur.state = out
-		act, err := tensors.CopyFlatData[bool](cur.state[stActive])
+		nActive, groupsActive, maxPerGroup, err := countActive(cur)
 		if err != nil {
-			return fmt.Errorf("svm: reading solver state: %w", err)
-		}
-		nActive, groupsActive, maxPerGroup := 0, 0, 0
-		for j := range cur.groups {
-			n := 0
-			for k := range cur.P {
-				if act[j*cur.P+k] {
-					n++
-				}
-			}
-			nActive += n
-			if n > 0 {
-				groupsActive++
-			}
-			maxPerGroup = max(maxPerGroup, n)
+			return err
 		}
 		if opts.Progress != nil {
 			opts.Progress(Progress{Iter: res.LockstepIterations, MaxIter: opts.MaxIter, Active: nActive, Total: total})
@@ -444,7 +465,7 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 			cur.free()
 			groups, probs := selectActive(m, in.form)
 			tb := time.Now()
-			if cur, err = buildBatch(b, in, m, groups, probs, full, transposeExec); err != nil {
+			if cur, err = buildBatch(b, in, m, groups, probs, gd.full, transposeExec); err != nil {
 				return err
 			}
 			if debugTiming {
@@ -459,11 +480,37 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 	cur.free()
 	cur = nil
 	res.SolveTime = time.Since(start)
+	return nil
+}
 
-	// Weights, uncentred biases and decision values of every row, for all problems at once.
-	// Decision values, objectives and certificate come from the final iterate; weights and raw-row biases are
-	// formed for the problems in Options.WeightsFor.
-	for gp := range G * P {
+// countActive reads the batch's active flags: how many problems are active, in how many groups, and the most
+// active problems of one group.
+func countActive(cur *batch) (nActive, groupsActive, maxPerGroup int, err error) {
+	act, err := tensors.CopyFlatData[bool](cur.state[stActive])
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("svm: reading solver state: %w", err)
+	}
+	for j := range cur.groups {
+		n := 0
+		for k := range cur.P {
+			if act[j*cur.P+k] {
+				n++
+			}
+		}
+		nActive += n
+		if n > 0 {
+			groupsActive++
+		}
+		maxPerGroup = max(maxPerGroup, n)
+	}
+	return nActive, groupsActive, maxPerGroup, nil
+}
+
+// collectStatus fills the decision values of every row, the objectives, certificates, iteration counts and
+// statuses of the solved problems from the final iterate.
+func collectStatus(res *Result, in *inputs, m *master, active0 []bool) {
+	P, N := in.P, in.N
+	for gp := range in.G * P {
 		if !active0[gp] {
 			continue
 		}
@@ -483,6 +530,12 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 			res.Status[gp] = Converged
 		}
 	}
+}
+
+// formWeights forms the weights and raw-row biases of the problems in Options.WeightsFor (all by default) from
+// the final iterate, for all of them in one computation.
+func formWeights(b compute.Backend, res *Result, opts Options, in *inputs, m *master, gd *groupData, active0 []bool) error {
+	G, P, N, D := in.G, in.P, in.N, in.D
 	sel := opts.WeightsFor
 	if sel == nil {
 		sel = make([]int, P)
@@ -508,13 +561,11 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 			_ = t.FinalizeAll()
 		}
 	}()
-	var data *tensors.Tensor
+	data := gd.full[0]
 	if in.form == FormKernel {
-		data = xRaw
-	} else {
-		data = full[0]
+		data = gd.raw
 	}
-	outs, err := graph.ExecOnceN(b, weightsGraph(in.form), data, yFull, weightsIn[0], weightsIn[1], center)
+	outs, err := graph.ExecOnceN(b, weightsGraph(in.form), data, gd.y, weightsIn[0], weightsIn[1], gd.center)
 	if err != nil {
 		return fmt.Errorf("svm: forming the weights: %w", err)
 	}

@@ -1,13 +1,12 @@
 package svm
 
 import (
-	"github.com/faildirs/faildirs/internal/parallel"
-
 	"errors"
 	"fmt"
 	"math"
 	"time"
 
+	"github.com/faildirs/faildirs/internal/parallel"
 	"github.com/gomlx/compute"
 )
 

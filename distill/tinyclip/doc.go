@@ -18,13 +18,15 @@
 // clip package's text pipeline applies unchanged.
 //
 // [Save] writes the HF layout (config.json, model.safetensors, preprocessor_config.json, vocab.json, merges.txt,
-// tokenizer configs) plus a training record (tinyclip.json); clip.Load reads the folder like any CLIP. [Ensure]
+// tokenizer configs) plus a training record (tinyclip.json); clip.LoadDir reads the folder like any CLIP. [Ensure]
 // keeps trained models under the user cache dir, named by the fingerprint of the [Recipe] (seed, steps, sizes,
 // ...), and trains only when the folder is missing. [Evaluate] measures zero-shot item and colour accuracy on the
 // tinted test set.
 //
 // Untinted (gray) images equal images tinted "white" pixel for pixel, so they are labelled white. Training is
 // deterministic given the seed and the backend. On the pure Go backend, training needs the node-sequential
-// schedule that the backend package gives it ("go:ops_sequential"); "go:ops_parallel" can deadlock in compute
-// v0.1.2 on the many independent matmuls of a backward pass.
+// schedule that the backend package gives it ("go:ops_sequential"; see the README's "Go backend notes").
+//
+//	dir, err := tinyclip.Ensure(ctx, nil, tinyclip.Options{}) // trains once (minutes), then reuses the cache
+//	m, err := clip.LoadDir(nil, dir)
 package tinyclip

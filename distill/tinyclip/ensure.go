@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"time"
 
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
+	"github.com/faildirs/faildirs/internal/atomicfile"
+	"github.com/gomlx/compute"
 )
 
 // RecordFile is the name of the training record written beside the model files.
@@ -48,8 +48,8 @@ func Complete(dir string) bool {
 	return true
 }
 
-// ReadRecord reads the training record of a saved tiny CLIP.
-func ReadRecord(dir string) (*Record, error) {
+// LoadRecord reads the training record of a saved tiny CLIP.
+func LoadRecord(dir string) (*Record, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, RecordFile))
 	if err != nil {
 		return nil, fmt.Errorf("tinyclip: %w", err)
@@ -62,61 +62,34 @@ func ReadRecord(dir string) (*Record, error) {
 }
 
 // Save writes m in HF layout (config.json, model.safetensors, preprocessor_config.json, vocab.json, merges.txt,
-// tokenizer configs) plus the record (tinyclip.json) into dir, atomically: everything goes into a temporary
-// sibling folder that is renamed to dir at the end. When dir already exists it is replaced only if replace is
-// true (the old folder is moved aside first and removed after the rename); otherwise Save fails.
+// tokenizer configs) plus the record (tinyclip.json) into dir, atomically ([atomicfile.WriteDir]: a temporary
+// sibling folder renamed to dir at the end). When dir already exists it is replaced only if replace is true;
+// otherwise Save fails.
 func Save(m *clip.Model, rec *Record, dir string, replace bool) error {
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("tinyclip: %w", err)
-	}
-	if _, err := os.Stat(dir); err == nil && !replace {
-		return fmt.Errorf("tinyclip: %s already exists", dir)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("tinyclip: %w", err)
-	}
-	defer os.RemoveAll(tmp) // no-op after a successful rename
-	if err := m.Save(tmp); err != nil {
-		return fmt.Errorf("tinyclip: saving into %s: %w", tmp, err)
-	}
-	if rec != nil {
+	err := atomicfile.WriteDir(dir, replace, func(tmp string) error {
+		if err := m.Save(tmp); err != nil {
+			return err
+		}
+		if rec == nil {
+			return nil
+		}
 		raw, err := json.MarshalIndent(rec, "", "  ")
 		if err != nil {
-			return fmt.Errorf("tinyclip: %w", err)
+			return err
 		}
-		if err := os.WriteFile(filepath.Join(tmp, RecordFile), append(raw, '\n'), 0o644); err != nil {
-			return fmt.Errorf("tinyclip: %w", err)
-		}
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
+		return atomicfile.WriteBytes(filepath.Join(tmp, RecordFile), append(raw, '\n'))
+	})
+	if err != nil {
 		return fmt.Errorf("tinyclip: %w", err)
-	}
-	var old string
-	if _, err := os.Stat(dir); err == nil {
-		old = filepath.Join(parent, "."+filepath.Base(dir)+".old-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("tinyclip: moving the old %s aside: %w", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			_ = os.Rename(old, dir)
-		}
-		return fmt.Errorf("tinyclip: renaming %s to %s: %w", tmp, dir, err)
-	}
-	if old != "" {
-		_ = os.RemoveAll(old)
 	}
 	return nil
 }
 
 // Ensure returns the folder of the tiny CLIP of opts' recipe under the cache ([Dir]), training it first (and
 // evaluating it, recording the [Quality] in tinyclip.json) only when no complete folder is there. Load the result
-// with clip.Load(ctx, dir) like any CLIP. Concurrent callers may both train; the first rename wins and the other
+// with clip.LoadDir(b, dir) like any CLIP. Concurrent callers may both train; the first rename wins and the other
 // result is discarded.
-func Ensure(ctx context.Context, opts Options) (string, error) {
+func Ensure(ctx context.Context, b compute.Backend, opts Options) (string, error) {
 	dir, err := Dir(opts)
 	if err != nil {
 		return "", err
@@ -128,7 +101,7 @@ func Ensure(ctx context.Context, opts Options) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("tinyclip: %w", err)
 	}
-	m, rec, err := Train(ctx, f, opts)
+	m, rec, err := Train(ctx, b, f, opts)
 	if err != nil {
 		return "", err
 	}

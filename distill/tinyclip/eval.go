@@ -11,6 +11,7 @@ import (
 	"github.com/faildirs/faildirs/distill/caption"
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
+	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/progress"
 )
 
@@ -24,7 +25,8 @@ type EvalOptions struct {
 	Untinted float64
 	// BatchSize is the number of images per forward pass. Default 250.
 	BatchSize int
-	// Progress receives the progress bar; nil means stderr in a terminal or an HTML bar in GoNB.
+	// Progress receives the progress bar; nil means the progress package's default (stderr, or an HTML bar in
+	// GoNB), io.Discard none.
 	Progress io.Writer
 }
 
@@ -53,11 +55,11 @@ func (q *Quality) String() string {
 		q.Images, q.ItemAccuracy, q.ColourAccuracy, len(q.Colours))
 }
 
-// TextEmbeddings returns the L2-normalised embeddings of texts, row-major [len(texts) × Dim], from m's text
-// tower; rows are cut after the batch's last EOS (which, attention being causal, changes nothing).
-func TextEmbeddings(m *clip.Model, texts []string) ([]float32, error) {
+// TextEmbeddings returns the L2-normalised embeddings of texts, one row per text, from m's text tower in one
+// batch; rows are cut after the batch's last EOS (which, attention being causal, changes nothing).
+func TextEmbeddings(m *clip.Model, texts []string) (matrix.Dense, error) {
 	if m.Tokenizer == nil {
-		return nil, fmt.Errorf("tinyclip: the model has no tokenizer")
+		return matrix.Dense{}, fmt.Errorf("tinyclip: the model has no tokenizer")
 	}
 	ctxLen := m.Config.Text.MaxPositionEmbeddings
 	length := 1
@@ -77,18 +79,22 @@ func TextEmbeddings(m *clip.Model, texts []string) ([]float32, error) {
 	eos := clip.PoolPositions(m.Config.Text, ids, len(texts), length)
 	_, emb, err := m.TextFeaturesTensor(ids, len(texts), length, eos)
 	if err != nil {
-		return nil, fmt.Errorf("tinyclip: text embeddings: %w", err)
+		return matrix.Dense{}, fmt.Errorf("tinyclip: text embeddings: %w", err)
 	}
-	clip.NormalizeRows(emb, m.Dim())
-	return emb, nil
+	out, err := matrix.New(len(texts), m.Dim(), emb)
+	if err != nil {
+		return matrix.Dense{}, fmt.Errorf("tinyclip: text embeddings: %w", err)
+	}
+	out.NormalizeRows()
+	return out, nil
 }
 
-// argmaxDot returns the index of the row of table (rows of length d) with the largest dot product with v.
-func argmaxDot(v, table []float32, d int) int {
+// argmaxDot returns the index of the row of table with the largest dot product with v.
+func argmaxDot(v []float32, table matrix.Dense) int {
 	best, bestV := 0, math.Inf(-1)
-	for r := 0; r*d < len(table); r++ {
+	for r := range table.Rows {
 		var s float64
-		for j, x := range table[r*d : (r+1)*d] {
+		for j, x := range table.Row(r) {
 			s += float64(x) * float64(v[j])
 		}
 		if s > bestV {
@@ -181,21 +187,25 @@ func Evaluate(ctx context.Context, m *clip.Model, f *data.Fashion, opts EvalOpti
 				return nil, err
 			}
 		}
-		_, emb, err := m.ImageFeaturesTensor(pixels, bs)
+		_, flat, err := m.ImageFeaturesTensor(pixels, bs)
 		if err != nil {
 			return nil, fmt.Errorf("tinyclip: image embeddings: %w", err)
 		}
-		clip.NormalizeRows(emb, d)
+		emb, err := matrix.New(bs, d, flat)
+		if err != nil {
+			return nil, fmt.Errorf("tinyclip: image embeddings: %w", err)
+		}
+		emb.NormalizeRows()
 		for k := range hi - lo {
-			v := emb[k*d : (k+1)*d]
+			v := emb.Row(k)
 			c := concepts[k]
 			itemN[c.Item]++
 			colourN[c.Colour]++
-			if argmaxDot(v, itemEmb, d) == c.Item {
+			if argmaxDot(v, itemEmb) == c.Item {
 				itemOK++
 				q.ItemPerClass[c.Item]++
 			}
-			if argmaxDot(v, colourEmb, d) == c.Colour {
+			if argmaxDot(v, colourEmb) == c.Colour {
 				colourOK++
 				q.ColourPerColour[c.Colour]++
 			}

@@ -76,9 +76,8 @@ type Options struct {
 	CacheDir string
 	// EvalImages is the number of test images [Ensure] evaluates the new model on (0 = all 10,000).
 	EvalImages int
-	// Backend runs training; nil means [backend.New].
-	Backend compute.Backend
-	// Progress receives the step progress bar; nil means stderr in a terminal or an HTML bar in GoNB.
+	// Progress receives the step progress bar; nil means the progress package's default (stderr, or an HTML bar
+	// in GoNB), io.Discard none.
 	Progress io.Writer
 	// Log receives one line per epoch-equivalent (and evaluation results from [Ensure]); nil means none.
 	Log io.Writer
@@ -366,9 +365,9 @@ func lossGraph(scope *model.Scope, cfg clip.Config, pixels, ids, eos, targets *g
 	return MultiPositiveLoss(clip.Logits(img, txt, scale), targets)
 }
 
-// Train trains a tiny CLIP on Fashion-MNIST's train images (tinted, with generated captions) and returns it with
-// its tokenizer set, and the run's record. The model lives on opts.Backend (or [backend.New]'s).
-func Train(ctx context.Context, f *data.Fashion, opts Options) (_ *clip.Model, _ *Record, err error) {
+// Train trains a tiny CLIP on backend b (nil: one chosen by package backend) on Fashion-MNIST's train images
+// (tinted, with generated captions) and returns it with its tokenizer set, and the run's record.
+func Train(ctx context.Context, b compute.Backend, f *data.Fashion, opts Options) (_ *clip.Model, _ *Record, err error) {
 	o := opts.withDefaults()
 	rec := &Record{Recipe: o.Recipe()}
 	rec.Fingerprint = rec.Recipe.Fingerprint()
@@ -381,7 +380,7 @@ func Train(ctx context.Context, f *data.Fashion, opts Options) (_ *clip.Model, _
 	tok := NewTokenizer()
 	cfg := rec.Recipe.Config(tok.VocabSize())
 	rec.TextLength, rec.VocabSize = TextLength(tok), tok.VocabSize()
-	m, err := clip.NewRandom(cfg, o.Seed, o.Backend)
+	m, err := clip.NewRandom(b, cfg, o.Seed)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tinyclip: %w", err)
 	}

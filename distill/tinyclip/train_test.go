@@ -53,7 +53,7 @@ func goBackend(t *testing.T) compute.Backend {
 // to learn.
 func quickOptions(t *testing.T, seed uint64, steps int) Options {
 	return Options{Seed: seed, Steps: steps, BatchSize: 64, TrainImages: 6000, LearningRate: 3e-3,
-		Backend: goBackend(t), Progress: io.Discard}
+		Progress: io.Discard}
 }
 
 func TestMultiPositiveLossGolden(t *testing.T) {
@@ -148,7 +148,7 @@ func TestTintsAreThePlantedExperiments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check := func(s *data.Split, colourName func(k int) (string, bool)) {
+	check := func(s *data.ImageSplit, colourName func(k int) (string, bool)) {
 		for k := range s.Len() {
 			idx, err := strconv.Atoi(strings.TrimPrefix(s.IDs[k], "fashion-train-"))
 			if err != nil {
@@ -188,7 +188,7 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	} {
 		opts := quickOptions(t, 7, tc.steps)
 		opts.Mix = tc.mix
-		m, rec, err := Train(ctx, f, opts)
+		m, rec, err := Train(ctx, goBackend(t), f, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +207,7 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	}
 
 	// Save → Load.
-	m, rec, err := Train(ctx, f, quickOptions(t, 7, 20))
+	m, rec, err := Train(ctx, goBackend(t), f, quickOptions(t, 7, 20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,12 +226,12 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("the parent holds %d entries after Save, want only the model folder (no temporaries)", len(entries))
 	}
-	loaded, err := clip.Load(ctx, dir, clip.WithBackend(goBackend(t)))
+	loaded, err := clip.Load(ctx, goBackend(t), dir, clip.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer loaded.Finalize()
-	rec2, err := ReadRecord(dir)
+	rec2, err := LoadRecord(dir)
 	if err != nil || rec2.Fingerprint != rec.Fingerprint || rec2.Quality != nil {
 		t.Fatalf("record read back: %+v, %v", rec2, err)
 	}
@@ -246,7 +246,7 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(e1, e2) {
+	if !slices.Equal(e1.Data, e2.Data) {
 		t.Fatalf("text embeddings differ after Save→Load")
 	}
 	sp, err := data.Spurious(f, data.SpuriousConfig{TrainPerClass: 8, ValPerGroup: 1, TestPerGroup: 1, PoolPerClass: -1})
@@ -280,24 +280,22 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := loaded.EmbedImagesWith(ctx, src, clip.EmbedOptions{BatchSize: n, Quiet: true})
+	res, err := loaded.EmbedImages(ctx, src, clip.EmbedOptions{BatchSize: n, Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := m.Dim()
-	for k, row := range res.Embeddings {
-		if diff := maxAbsDiff(row, i1[k*d:(k+1)*d]); diff > 1e-5 {
+	for k := range res.Embeddings.Rows {
+		if diff := maxAbsDiff(res.Embeddings.Row(k), i1[k*d:(k+1)*d]); diff > 1e-5 {
 			t.Fatalf("image %d: clip.EmbedImages differs from the training path by %g", k, diff)
 		}
 	}
-	rows, err := loaded.EmbedTextsWith(ctx, texts, clip.EmbedOptions{Quiet: true})
+	rows, err := loaded.EmbedTexts(ctx, texts, clip.EmbedOptions{Progress: io.Discard, Normalize: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, row := range rows {
-		r := slices.Clone(row)
-		clip.NormalizeRows(r, d)
-		if diff := maxAbsDiff(r, e1[k*d:(k+1)*d]); diff > 1e-5 {
+	for k := range rows.Rows {
+		if diff := maxAbsDiff(rows.Row(k), e1.Row(k)); diff > 1e-5 {
 			t.Fatalf("text %q: clip.EmbedTexts differs from the training path by %g", texts[k], diff)
 		}
 	}
@@ -318,7 +316,7 @@ func TestTrainDeterministic(t *testing.T) {
 	f := loadFashion(t)
 	ctx := context.Background()
 	fp := func(seed uint64) (string, []LossPoint) {
-		m, rec, err := Train(ctx, f, quickOptions(t, seed, 6))
+		m, rec, err := Train(ctx, goBackend(t), f, quickOptions(t, seed, 6))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,14 +346,14 @@ func TestEnsureTrainsOnceThenUsesTheCache(t *testing.T) {
 	opts.EvalImages = 200
 	var log strings.Builder
 	opts.Log = &log
-	dir, err := Ensure(ctx, opts)
+	dir, err := Ensure(ctx, goBackend(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want, _ := Dir(opts); dir != want {
 		t.Fatalf("Ensure returned %s, Dir says %s", dir, want)
 	}
-	rec, err := ReadRecord(dir)
+	rec, err := LoadRecord(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,11 +365,11 @@ func TestEnsureTrainsOnceThenUsesTheCache(t *testing.T) {
 	}
 	// A second call must not train: with no Fashion-MNIST available it still succeeds.
 	opts.FashionDir = filepath.Join(t.TempDir(), "missing")
-	dir2, err := Ensure(ctx, opts)
+	dir2, err := Ensure(ctx, goBackend(t), opts)
 	if err != nil || dir2 != dir {
 		t.Fatalf("second Ensure: %s, %v", dir2, err)
 	}
-	m, err := clip.Load(ctx, dir, clip.WithBackend(goBackend(t)))
+	m, err := clip.Load(ctx, goBackend(t), dir, clip.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

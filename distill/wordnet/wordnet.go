@@ -5,6 +5,10 @@
 // ImageNet class ids are WordNet 3.0 noun offsets written "n" + 8 digits ("n02084071" is dog), so this package
 // turns ImageNet classes into names and hypernym ancestors (dog → canine → carnivore → placental → mammal …).
 //
+//	nouns, err := wordnet.LoadNouns("")                // "" means /usr/share/wordnet/data.noun
+//	dog, err := nouns.ByWNID("n02084071")              // dog.Name() == "dog"
+//	ancestors, err := nouns.Ancestors(dog.Offset)      // canine, carnivore, placental, mammal, …
+//
 // Only what faildirs needs is read: other pointer kinds (hyponyms, meronyms, …) are skipped. The WordNet license
 // requires its notice to accompany copies of the database; this package copies nothing, it reads the installed file.
 package wordnet

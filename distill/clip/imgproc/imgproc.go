@@ -6,28 +6,22 @@
 // when downsampling; a horizontal pass rounded to uint8, then a vertical pass), so resized bytes equal Pillow's
 // and the pixel values equal torchvision's to float32 rounding. Conversions to RGB follow Pillow's
 // Image.convert("RGB"): grey is replicated, alpha is dropped (not composited), CMYK uses (255−C)(255−K)/255.
-// Decoding uses Go's decoders (JPEG, PNG, GIF, BMP, TIFF, WebP); Go's JPEG decoder upsamples chroma without
+// Images come decoded (package data's DecodeFile reads files); Go's JPEG decoder upsamples chroma without
 // libjpeg's "fancy upsampling", so chroma-subsampled JPEGs can differ from Pillow's pixels by a few levels.
 //
 // The centre crop offset follows OpenAI/torchvision by default (round((excess)/2), half to even); [CropHF] gives
 // HF's slow CLIPImageProcessor rule (excess/2 rounded down). They differ when the excess is 3, 7, 11, ….
+//
+//	cfg := imgproc.CLIPConfig(224)
+//	pixels := make([]float32, 3*224*224)
+//	err := cfg.Pixels(img, pixels) // CHW, normalised: the model's input
 package imgproc
 
 import (
-	"bufio"
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/gif"  // register GIF
-	_ "image/jpeg" // register JPEG
-	_ "image/png"  // register PNG
-	"io"
 	"math"
-	"os"
-
-	_ "golang.org/x/image/bmp"  // register BMP
-	_ "golang.org/x/image/tiff" // register TIFF
-	_ "golang.org/x/image/webp" // register WebP
 )
 
 // CropRule selects how the centre-crop offset is rounded.
@@ -84,32 +78,6 @@ type RGB struct {
 
 // NewRGB allocates a black w×h image.
 func NewRGB(w, h int) *RGB { return &RGB{W: w, H: h, Pix: make([]uint8, w*h*3)} }
-
-// DecodeFile decodes an image file; the error names the file.
-func DecodeFile(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	img, err := Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return img, nil
-}
-
-// Decode decodes an image in any registered format.
-func Decode(r io.Reader) (image.Image, error) {
-	img, format, err := image.Decode(bufio.NewReader(r))
-	if err != nil {
-		if format != "" {
-			return nil, fmt.Errorf("decoding %s: %w", format, err)
-		}
-		return nil, fmt.Errorf("decoding image: %w", err)
-	}
-	return img, nil
-}
 
 // ToRGB converts any image to 8-bit RGB the way Pillow's convert("RGB") does (see the package doc).
 func ToRGB(img image.Image) *RGB {

@@ -14,6 +14,9 @@
 // [Tokenizer.Encode] returns BOS + ids + EOS untruncated; [Tokenizer.Batch] returns fixed-length rows of
 // ContextLength (77) ids, truncated the OpenAI truncate=True / HF truncation=True way (the last kept id becomes
 // EOS) and padded with PadID (0 as OpenAI; HF pads with EOS; the model output is the same either way).
+//
+//	tok, err := tokenizer.LoadDir("clip-folder") // tokenizer.json, or vocab.json + merges.txt
+//	rows := tok.Batch([]string{"a photo of a cat"})  // [][]int32, 77 ids each
 package tokenizer
 
 import (

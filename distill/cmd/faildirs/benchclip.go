@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +33,8 @@ type benchClipReport struct {
 	TextGFLOP  float64           `json:"text_gflop"`
 }
 
-// torchBenchResult is the JSON line printed by bench/clip_torch.py.
+// torchBenchResult is the last line of the -torch script's output: JSON with the PyTorch version, its threads, the
+// batch size and the measured images/s and texts/s of the same towers.
 type torchBenchResult struct {
 	Torch      string  `json:"torch"`
 	Threads    int     `json:"threads"`
@@ -43,19 +43,19 @@ type torchBenchResult struct {
 	TextsPerS  float64 `json:"texts_per_s"`
 }
 
-func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("bench-clip", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	batch := fs.Int("batch", 32, "batch size")
 	modelID := fs.String("model", "", "hub id or HF-layout folder; empty: random weights in the real ViT-B/32 shape (no download)")
 	runs := fs.Int("runs", 3, "timed runs per tower after one untimed call (the median is reported)")
-	length := fs.Int("text-length", 77, "tokens per text (77 is what CLIP and clip_torch.py run)")
+	length := fs.Int("text-length", 77, "tokens per text (77, CLIP's context length, is what a PyTorch CLIP runs)")
 	streams := fs.Int("streams", 0, "sub-batches per graph (0: the model's default)")
-	torch := fs.String("torch", "", "path of bench/clip_torch.py: also run it (with /usr/bin/python3) in this run and report the ratios")
+	torch := fs.String("torch", "", "path of a PyTorch CLIP benchmark script (run with /usr/bin/python3 --batch N --runs R, printing one JSON line {torch, threads, batch, images_per_s, texts_per_s}): also run it in this run and report the ratios")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: faildirs bench-clip [-batch N] [-model ID|DIR] [-runs R] [-torch clip_torch.py] [-json]")
+		fmt.Fprintln(stderr, "usage: faildirs bench-clip [-batch N] [-model ID|DIR] [-runs R] [-torch script.py] [-json]")
 		fmt.Fprintln(stderr, "Times CLIP's image and text towers (images/s, texts/s, achieved GFLOP/s) on the chosen backend.")
 		fs.PrintDefaults()
 	}
@@ -65,7 +65,7 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *batch < 1 || *runs < 1 || *length < 2 || *length > 77 {
 		return fmt.Errorf("bench-clip: -batch %d and -runs %d must be positive and -text-length %d in [2, 77]", *batch, *runs, *length)
 	}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
 	}
@@ -74,10 +74,10 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var m *clip.Model
 	if *modelID == "" {
 		rep.Model = "random ViT-B/32 (openai/clip-vit-base-patch32 shapes)"
-		m, err = clip.NewRandom(clip.ViTB32Config(), 1, b)
+		m, err = clip.NewRandom(b, clip.ViTB32Config(), 1)
 	} else {
 		rep.Model = *modelID
-		m, err = clip.Load(ctx, *modelID, clip.WithBackend(b))
+		m, err = clip.Load(ctx, b, *modelID, clip.LoadOptions{Log: stderr})
 	}
 	if err != nil {
 		return err
@@ -94,17 +94,15 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "model:    %s (loaded in %.1fs)\nbackend:  %s\n", rep.Model, rep.LoadS, info)
 		fmt.Fprintf(stdout, "batch %d, %d timed runs each, %d CPUs, %d stream(s)\n", *batch, *runs, rep.NumCPU, rep.Streams)
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("bench-clip: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("bench-clip: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return fmt.Errorf("bench-clip: %w", err)
 	}
+	defer func() {
+		if perr := stopProfile(); perr != nil && err == nil {
+			err = fmt.Errorf("bench-clip: %w", perr)
+		}
+	}()
 	if rep.Images, err = m.BenchImages(*batch, *runs); err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,8 +21,9 @@ import (
 	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
-// benchSVMReport is the JSON written by "faildirs bench-svm --json"; keys shared with
-// ../shared/bench/fit_svm_ref.py mean the same thing.
+// benchSVMReport is the JSON written by "faildirs bench-svm --json". Its keys are those of the report of the
+// scikit-learn reference benchmark (the paper's SVC recipe on the same .npy folder), so the two compare field by
+// field.
 type benchSVMReport struct {
 	Data                        string                            `json:"data"`
 	Method                      string                            `json:"method"`
@@ -59,7 +59,7 @@ type benchSVMReport struct {
 func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench-svm", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data", "", "folder in the layout of ../shared/bench/README.md ({train,val,test}_*.npy)")
+	dataDir := fs.String("data", "", "folder of {train,val,test}_{features,labels,preds,confidence,subgroup}.npy (features float [N,D], the rest [N])")
 	ksFlag := fs.String("ks", "", "comma-separated K of the top-K surfacing (default 50,100,200 with ≤10 classes, else 10)")
 	jsonOut := fs.String("json", "", "write the report as JSON to this file")
 	decOut := fs.String("decisions", "", "write the test decision values (float32 .npy, test order) to this file")
@@ -71,7 +71,7 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: faildirs bench-svm --data DIR [--ks 50,100,200] [--json FILE] [--decisions FILE.npy]")
 		fmt.Fprintln(stderr, "\nFits the failure SVMs (paper recipe, batched GoMLX solver) on DIR's val split, whitening with")
-		fmt.Fprintln(stderr, "train's statistics, and reports fit time and test metrics comparable with fit_svm_ref.py.")
+		fmt.Fprintln(stderr, "train's statistics, and reports fit time and test metrics comparable with scikit-learn's SVC on the same data.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -81,30 +81,22 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return fmt.Errorf("--data is required and no positional arguments are accepted")
 	}
-	splits := map[string]distill.Split{}
-	for _, name := range []string{"train", "val", "test"} {
-		s, err := distill.LoadNPYSplit(*dataDir, name)
-		if err != nil {
-			return err
-		}
-		splits[name] = s
+	splits, err := loadBenchSplits(*dataDir)
+	if err != nil {
+		return err
 	}
 	test := splits["test"]
-	if len(test.Labels) == 0 || len(test.Preds) == 0 {
-		return fmt.Errorf("%s: test labels and predictions are required", *dataDir)
-	}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
 	}
 	defer b.Finalize()
 
 	opts := distill.DefaultOptions()
-	opts.Backend = b
 	opts.Solver.Tol, opts.Solver.MaxIter = *tol, *maxIter
-	opts.Progress = *showProgress
+	opts.Progress = io.Discard
 	if *showProgress {
-		opts.ProgressTo = stderr
+		opts.Progress = stderr
 	}
 	nc := max(splits["val"].NumClasses(), test.NumClasses())
 	opts.NumClasses = nc
@@ -113,41 +105,96 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-	}
-	load := readLoadAvg()
-	busy0, self0 := machineBusySeconds(), selfCPUSeconds()
-	start := time.Now()
-	model, stats, err := distill.FitWithStats(splits["train"], splits["val"], opts)
-	wall := time.Since(start)
-	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return err
 	}
-	cpu := selfCPUSeconds() - self0
-	others := 0.0
-	if busy0 >= 0 {
-		others = max(0, (machineBusySeconds()-busy0)-(selfCPUSeconds()-self0)) / wall.Seconds()
+	var fit fitMeasure
+	fit.start()
+	model, err := distill.Fit(b, splits["train"], splits["val"], opts)
+	fit.stop()
+	if perr := stopProfile(); perr != nil && err == nil {
+		err = perr
+	}
+	if err != nil {
+		return err
 	}
 	ev, err := model.Evaluate(test, 1, ks)
 	if err != nil {
 		return err
 	}
+	rep := newBenchSVMReport(filepath.Base(filepath.Clean(*dataDir)), info, model, ev, fit)
+	printBenchSVM(stdout, rep, ev)
+	if *jsonOut != "" {
+		data, err := json.MarshalIndent(rep, "", " ")
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteBytes(*jsonOut, append(data, '\n')); err != nil {
+			return err
+		}
+	}
+	if *decOut != "" {
+		if err := distill.SaveNPYFloat32(*decOut, ev.Decisions); err != nil {
+			return err
+		}
+	}
+	if *modelOut != "" {
+		if err := model.Save(*modelOut); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
+// loadBenchSplits reads the train, val and test splits of a benchmark folder; test needs labels and predictions.
+func loadBenchSplits(dir string) (map[string]distill.Split, error) {
+	splits := map[string]distill.Split{}
+	for _, name := range []string{"train", "val", "test"} {
+		s, err := distill.LoadNPYSplit(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		splits[name] = s
+	}
+	if test := splits["test"]; len(test.Labels) == 0 || len(test.Preds) == 0 {
+		return nil, fmt.Errorf("%s: test labels and predictions are required", dir)
+	}
+	return splits, nil
+}
+
+// fitMeasure records the wall time of a fit, the machine load before it, this process's CPU seconds during it and
+// the cores other processes used meanwhile.
+type fitMeasure struct {
+	t0           time.Time
+	busy0, self0 float64
+	wall         time.Duration
+	load         string
+	cpu, others  float64
+}
+
+func (f *fitMeasure) start() {
+	f.load = readLoadAvg()
+	f.busy0, f.self0 = machineBusySeconds(), selfCPUSeconds()
+	f.t0 = time.Now()
+}
+
+func (f *fitMeasure) stop() {
+	f.wall = time.Since(f.t0)
+	f.cpu = selfCPUSeconds() - f.self0
+	if f.busy0 >= 0 {
+		f.others = max(0, (machineBusySeconds()-f.busy0)-(selfCPUSeconds()-f.self0)) / f.wall.Seconds()
+	}
+}
+
+// newBenchSVMReport gathers the report of a fit of the benchmark folder named data and its test evaluation.
+func newBenchSVMReport(data string, info backend.Info, model *distill.FailureModel, ev *distill.Evaluation,
+	fit fitMeasure) benchSVMReport {
+	stats := model.Stats
 	rep := benchSVMReport{
-		Data: filepath.Base(filepath.Clean(*dataDir)), Method: "faildirs-gomlx-batched", Backend: info.String(),
-		NClasses: nc, Grid: opts.Cs, CVFolds: opts.Folds, Tol: model.Options.Tol,
-		FitWallS: wall.Seconds(), FitOthersCores: others, FitCPUS: cpu, LoadAvgBefore: load,
+		Data: data, Method: "faildirs-gomlx-batched", Backend: info.String(),
+		NClasses: model.NumClasses(), Grid: model.Options.Cs, CVFolds: model.Options.Folds, Tol: model.Options.Tol,
+		FitWallS: fit.wall.Seconds(), FitOthersCores: fit.others, FitCPUS: fit.cpu, LoadAvgBefore: fit.load,
 		PreprocessS: stats.Preprocess.Seconds(), SolveS: stats.Solve.Seconds(), Problems: stats.Problems,
 		LockstepIterations: stats.LockstepIterations, NotConverged: stats.NotConverged,
 		SkippedClasses: ev.Skipped, SkippedReasons: map[string]int{}, BestCHist: map[string]int{},
@@ -179,44 +226,28 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 			rep.TopKSurfacing[strconv.Itoa(p.K)] = p
 		}
 	}
+	return rep
+}
 
-	fmt.Fprintf(stdout, "data:            %s (%d classes, %d fitted, %d skipped %v)\n", rep.Data, nc, rep.NClassesFit,
+// printBenchSVM prints the report as text.
+func printBenchSVM(w io.Writer, rep benchSVMReport, ev *distill.Evaluation) {
+	fmt.Fprintf(w, "data:            %s (%d classes, %d fitted, %d skipped %v)\n", rep.Data, rep.NClasses, rep.NClassesFit,
 		len(rep.SkippedClasses), rep.SkippedReasons)
-	fmt.Fprintf(stdout, "backend:         %s\n", rep.Backend)
-	fmt.Fprintf(stdout, "fit wall:        %.3f s (pre-processing %.3f s, solver %.3f s; %d problems, %d lock-step iterations, %d not converged)\n",
+	fmt.Fprintf(w, "backend:         %s\n", rep.Backend)
+	fmt.Fprintf(w, "fit wall:        %.3f s (pre-processing %.3f s, solver %.3f s; %d problems, %d lock-step iterations, %d not converged)\n",
 		rep.FitWallS, rep.PreprocessS, rep.SolveS, rep.Problems, rep.LockstepIterations, rep.NotConverged)
-	fmt.Fprintf(stdout, "machine load:    %s before; other processes used %.2f cores during the fit; this one %.2f CPU s\n",
-		load, others, cpu)
-	fmt.Fprintf(stdout, "mean CV bal acc: %.4f   best C: %v\n", rep.MeanCVBalancedAcc, rep.BestCHist)
-	fmt.Fprintf(stdout, "test bal acc:    global %.4f, mean per class %.4f (accuracy %.4f; error precision %.3f, recall %.3f; AUROC %.4f)\n",
+	fmt.Fprintf(w, "machine load:    %s before; other processes used %.2f cores during the fit; this one %.2f CPU s\n",
+		rep.LoadAvgBefore, rep.FitOthersCores, rep.FitCPUS)
+	fmt.Fprintf(w, "mean CV bal acc: %.4f   best C: %v\n", rep.MeanCVBalancedAcc, rep.BestCHist)
+	fmt.Fprintf(w, "test bal acc:    global %.4f, mean per class %.4f (accuracy %.4f; error precision %.3f, recall %.3f; AUROC %.4f)\n",
 		rep.TestBalancedAccGlobal, rep.TestBalancedAccMeanPerClass, rep.TestAccGlobal, rep.TestPrecisionGlobal,
 		rep.TestRecallGlobal, rep.TestAUROCMeanPerClass)
 	if ev.Surfacing != nil {
-		fmt.Fprintln(stdout, "top-K minority:  K      SVM  confidence  random")
+		fmt.Fprintln(w, "top-K minority:  K      SVM  confidence  random")
 		for _, p := range ev.Surfacing.Points {
-			fmt.Fprintf(stdout, "                 %-5d %.3f  %.3f       %.3f\n", p.K, p.SVM, p.Confidence, p.Random)
+			fmt.Fprintf(w, "                 %-5d %.3f  %.3f       %.3f\n", p.K, p.SVM, p.Confidence, p.Random)
 		}
 	}
-	if *jsonOut != "" {
-		data, err := json.MarshalIndent(rep, "", " ")
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.WriteBytes(*jsonOut, append(data, '\n')); err != nil {
-			return err
-		}
-	}
-	if *decOut != "" {
-		if err := distill.WriteNPYFloat32(*decOut, ev.Decisions); err != nil {
-			return err
-		}
-	}
-	if *modelOut != "" {
-		if err := model.SaveFile(*modelOut); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func parseKs(s string, nc int) ([]int, error) {

@@ -16,7 +16,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors/numpy"
 )
 
-// writeBenchFolder writes a small dataset in the layout of ../shared/bench/README.md: 2 classes, a planted
+// writeBenchFolder writes a small dataset in bench-svm's .npy layout: 2 classes, a planted
 // subgroup (subgroup = 1) on which the base model errs.
 func writeBenchFolder(t *testing.T, dir string) {
 	t.Helper()
@@ -92,7 +92,7 @@ func TestBenchSVM(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	// The keys shared with fit_svm_ref.py, plus backend.
+	// The keys shared with the scikit-learn reference report, plus backend.
 	for _, k := range []string{"fit_wall_s", "mean_cv_balanced_acc", "test_balanced_acc_global",
 		"test_balanced_acc_mean_per_class", "topk_surfacing", "skipped_classes", "backend"} {
 		if _, ok := rep[k]; !ok {

@@ -16,10 +16,8 @@ import (
 
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/clip"
+	"github.com/faildirs/faildirs/distill/data"
 )
-
-// imageExts are the file extensions "faildirs embed" collects from folders.
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
 
 // embedSummary is what "faildirs embed" prints at the end (as text, or JSON with -json).
 type embedSummary struct {
@@ -68,23 +66,27 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
 	}
 	var m *clip.Model
 	if *modelID == "random" {
-		m, err = clip.NewRandom(clip.ViTB32Config(), 1, b)
+		m, err = clip.NewRandom(b, clip.ViTB32Config(), 1)
 	} else {
-		m, err = clip.Load(ctx, *modelID, clip.WithBackend(b))
+		m, err = clip.Load(ctx, b, *modelID, clip.LoadOptions{Log: stderr})
 	}
 	if err != nil {
 		return err
 	}
 	m.BackendInfo = info
 	start := time.Now()
-	res, err := m.EmbedImagesWith(ctx, clip.Files(paths), clip.EmbedOptions{BatchSize: *batch, CachePath: *out,
-		RecomputeStale: *recompute, SkipBad: *skipBad, CheckpointEvery: *every, Quiet: *quiet})
+	opts := clip.EmbedOptions{BatchSize: *batch, CachePath: *out, RecomputeStale: *recompute, SkipBad: *skipBad,
+		CheckpointEvery: *every, Progress: stderr}
+	if *quiet {
+		opts.Progress = io.Discard
+	}
+	res, err := m.EmbedImages(ctx, clip.Files(paths), opts)
 	if err != nil {
 		return err
 	}
@@ -114,7 +116,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// collectImages expands folders (recursively, image extensions only) and keeps files as given; the result is
+// collectImages expands folders (recursively, data.IsImageFile files only) and keeps files as given; the result is
 // sorted and de-duplicated so that a rerun sees the same order.
 func collectImages(args []string) ([]string, error) {
 	seen := map[string]bool{}
@@ -135,7 +137,7 @@ func collectImages(args []string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if !d.IsDir() && imageExts[strings.ToLower(filepath.Ext(p))] && !seen[p] {
+			if !d.IsDir() && data.IsImageFile(p) && !seen[p] {
 				seen[p] = true
 				paths = append(paths, p)
 			}

@@ -49,7 +49,7 @@ func TestEmbedCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := clip.NewRandom(clip.TinyConfig(32, 8, 32, 1, 8), 3, b)
+	m, err := clip.NewRandom(b, clip.TinyConfig(32, 8, 32, 1, 8), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +117,11 @@ func TestEmbedCommand(t *testing.T) {
 	if again.Computed != 0 || again.FromCache != 9 {
 		t.Errorf("rerun computed %d, from cache %d; want 0 and 9", again.Computed, again.FromCache)
 	}
-	info, rows, err := clip.ReadCache(out)
+	info, err := clip.LoadCache(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Count != 10 || info.Done != 9 || len(info.Failed) != 1 || rows[0] == nil || len(rows[0]) != 8 {
-		t.Errorf("cache info %+v", info)
+	if info.Count != 10 || info.Done != 9 || len(info.Failed) != 1 || !info.Finished[0] || info.Embeddings.Cols != 8 {
+		t.Errorf("cache info %+v", info.CacheInfo)
 	}
 }

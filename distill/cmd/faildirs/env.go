@@ -31,7 +31,7 @@ func runEnv(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"bench-clip": {"time CLIP's image and text towers (images/s, texts/s, GFLOP/s); random ViT-B/32 weights unless -model is given", runBenchClip},
-		"bench-svm":  {"fit the failure SVMs on a benchmark folder (train/val/test .npy) and report time and quality vs fit_svm_ref.py", runBenchSVM},
+		"bench-svm":  {"fit the failure SVMs on a benchmark folder (train/val/test .npy) and report fit time and test quality", runBenchSVM},
 		"embed":      {"embed images (files or folders) with CLIP into a resumable cache file; Ctrl-C saves, a rerun continues", runEmbed},
 		"env":        {"print the compute backend, whether SIMD kernels are compiled in, and matmul GFLOP/s", runEnv},
 		"quickstart": {"run the whole method offline on a planted Fashion-MNIST experiment; write PNG charts, galleries and summary.json", runQuickstart},

@@ -86,7 +86,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	defer p.Close()
 	p.Log = stderr
 	fmt.Fprintf(stderr, "backend: %s\n", p.BackendInfo)
-	s, err := p.WriteOutputs(ctx, *out)
+	s, err := p.SaveOutputs(ctx, *out)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/models"
-	"github.com/faildirs/faildirs/distill/progress"
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 // trainFlags are the options of "faildirs train".
@@ -88,12 +88,11 @@ type minorityGap struct {
 	GapPoints float64 `json:"gap_points"`
 }
 
-func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// newTrainFlags registers the flags of "faildirs train" on fs.
+func newTrainFlags(fs *flag.FlagSet) *trainFlags {
 	var f trainFlags
+	// Data, output and training.
 	fs.StringVar(&f.dataset, "dataset", "fashion-spurious", "fashion-spurious | fashion-rare | fashion | celeba-age | imagenet | folder")
-	fs.StringVar(&f.arch, "model", "", "mlp | cnn | resnet18 (default: mlp for fashion datasets, resnet18 otherwise)")
 	fs.StringVar(&f.dataDir, "data", "", "dataset directory (Fashion-MNIST: default $"+data.EnvFashionDir+" or "+data.DefaultFashionDir+"; CelebA root; ILSVRC2012 root; image-folder root)")
 	fs.StringVar(&f.out, "out", "", "output directory (default runs/<dataset>-<model>)")
 	fs.IntVar(&f.epochs, "epochs", 0, "training epochs (default 5 for mlp/cnn, 30 for resnet18)")
@@ -101,13 +100,16 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Float64Var(&f.lr, "lr", 1e-3, "Adam learning rate")
 	fs.Float64Var(&f.wd, "wd", 0, "AdamW weight decay")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed for the dataset construction, initial weights and example order")
-	fs.IntVar(&f.size, "size", 0, "image side in pixels fed to the model (default: 28 for Fashion-MNIST, 64 for CelebA, 128 for ImageNet and folders)")
-	fs.IntVar(&f.width, "width", 0, "cnn first-layer channels (default 32) or resnet18 base width (default 64)")
-	fs.StringVar(&f.hidden, "hidden", "256", "mlp hidden layer sizes, comma separated")
 	fs.BoolVar(&f.flip, "flip", false, "random left-right flips while training")
 	fs.StringVar(&f.preload, "preload", "auto", "decode file-backed images once into memory at the model's size: yes | no | auto (yes for celeba-age and folder, no for imagenet)")
 	fs.BoolVar(&f.features, "features", false, "also write the penultimate features of each split (features-<split>.f32, N×D little-endian float32)")
 	fs.StringVar(&f.weights, "weights", "", "CSV file id,weight with per-example training weights (interventions); missing ids weigh 0")
+	// The model.
+	fs.StringVar(&f.arch, "model", "", "mlp | cnn | resnet18 (default: mlp for fashion datasets, resnet18 otherwise)")
+	fs.IntVar(&f.size, "size", 0, "image side in pixels fed to the model (default: 28 for Fashion-MNIST, 64 for CelebA, 128 for ImageNet and folders)")
+	fs.IntVar(&f.width, "width", 0, "cnn first-layer channels (default 32) or resnet18 base width (default 64)")
+	fs.StringVar(&f.hidden, "hidden", "256", "mlp hidden layer sizes, comma separated")
+	// fashion-spurious.
 	fs.StringVar(&f.classes, "classes", "T-shirt/top,Shirt", "fashion-spurious: the two Fashion-MNIST classes (names or 0..9)")
 	fs.StringVar(&f.colors, "colors", "", "fashion-spurious: the two tints, majority colour of class 0 then class 1 (default red,green); fashion-rare: optional tints drawn at random")
 	fs.Float64Var(&f.majority, "majority", 0.8, "fashion-spurious: majority-colour share of each class in train (0.8 = 4:1)")
@@ -115,6 +117,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.valPerGroup, "val-per-group", 0, "fashion-spurious: validation images per group (default 250)")
 	fs.IntVar(&f.testPerGroup, "test-per-group", 0, "fashion-spurious: test images per group (default 500)")
 	fs.IntVar(&f.poolPerCls, "pool-per-class", 0, "fashion-spurious: pool images per class (default 1000, -1 none)")
+	// fashion-rare.
 	fs.StringVar(&f.superclasses, "superclasses", "", "fashion-rare: Fashion-MNIST classes per superclass, e.g. \"0,2,7;5,9,4;1,3,8,6\" (default)")
 	fs.StringVar(&f.rare, "rare", "", "fashion-rare: the rare class of each superclass, e.g. \"7,4,6\" (default)")
 	fs.Float64Var(&f.rareFraction, "rare-fraction", 0, "fashion-rare: rare subclass train count relative to a common one (default 0.1)")
@@ -122,24 +125,18 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.valPerSub, "val-per-subclass", 0, "fashion-rare: validation images per subclass (default 200)")
 	fs.IntVar(&f.testPerSub, "test-per-subclass", 0, "fashion-rare: test images per subclass (default 1000)")
 	fs.IntVar(&f.poolPerSub, "pool-per-subclass", 0, "fashion-rare: pool images per subclass (default 500, -1 none)")
+	// celeba-age, imagenet and folder.
 	fs.Float64Var(&f.poolFraction, "pool-fraction", 0, "celeba-age: share of the official train partition held out as the unlabeled pool")
 	fs.BoolVar(&f.balancedTest, "balanced-test", true, "celeba-age: group-balance the test split like validation")
 	fs.StringVar(&f.valLabels, "val-labels", "", "imagenet: ground truth for a flat val/ folder (LOC_val_solution.csv or lines \"<file> <wnid>\")")
 	fs.IntVar(&f.maxPerClass, "max-per-class", 0, "imagenet: at most this many train images per class (0 = all)")
 	fs.Float64Var(&f.valFraction, "val-fraction", 0.2, "folder: share of each class used for validation when there are no split folders")
 	fs.Float64Var(&f.testFraction, "test-fraction", 0.2, "folder: share of each class used for test when there are no split folders")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
+	return &f
+}
 
-	start := time.Now()
-	ds, defSize, err := loadTrainDataset(&f)
-	if err != nil {
-		return err
-	}
+// resolve fills the defaults that depend on the dataset (defSize is its default input size) and checks -preload.
+func (f *trainFlags) resolve(defSize int) error {
 	if f.arch == "" {
 		f.arch = string(models.ResNet18)
 		if strings.HasPrefix(f.dataset, "fashion") {
@@ -158,35 +155,14 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.out == "" {
 		f.out = filepath.Join("runs", f.dataset+"-"+f.arch)
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "dataset %s (%s): train %d, val %d, test %d", ds.Name, trainParamString(ds.Params), ds.Train.Len(), ds.Val.Len(), ds.Test.Len())
-	if ds.Pool != nil {
-		fmt.Fprintf(stdout, ", pool %d", ds.Pool.Len())
-	}
-	fmt.Fprintf(stdout, " (built in %.1fs)\n", time.Since(start).Seconds())
-
-	preload := f.preload == "yes" || (f.preload == "auto" && f.dataset != "imagenet")
 	if f.preload != "yes" && f.preload != "no" && f.preload != "auto" {
 		return fmt.Errorf("-preload %q: want yes, no or auto", f.preload)
 	}
-	if preload {
-		for _, sp := range []**data.Split{&ds.Train, &ds.Val, &ds.Test, &ds.Pool} {
-			if *sp == nil || (*sp).Files == nil {
-				continue
-			}
-			bar := progress.New(stderr, "decode "+(*sp).Name, (*sp).Len())
-			last := 0
-			m, err := (*sp).Materialize(f.size, f.size, 0, func(n int) { bar.Add(n - last); last = n })
-			bar.Done()
-			if err != nil {
-				return err
-			}
-			*sp = m
-		}
-	}
+	return nil
+}
 
+// modelConfig is the base model's configuration for ds.
+func (f *trainFlags) modelConfig(ds *data.Dataset) (models.Config, error) {
 	var hidden []int
 	for _, s := range strings.Split(f.hidden, ",") {
 		if f.arch != string(models.MLP) {
@@ -197,12 +173,50 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		h, err := strconv.Atoi(s)
 		if err != nil {
-			return fmt.Errorf("-hidden %q: %w", f.hidden, err)
+			return models.Config{}, fmt.Errorf("-hidden %q: %w", f.hidden, err)
 		}
 		hidden = append(hidden, h)
 	}
-	cfg := models.Config{Arch: models.Arch(f.arch), NumClasses: len(ds.Classes), Classes: ds.Classes, H: f.size, W: f.size, Hidden: hidden, Width: f.width}
-	b, info, err := backend.New()
+	return models.Config{Arch: models.Arch(f.arch), NumClasses: len(ds.Classes), Classes: ds.Classes, H: f.size,
+		W: f.size, Hidden: hidden, Width: f.width}, nil
+}
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := newTrainFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	start := time.Now()
+	ds, defSize, err := loadTrainDataset(f)
+	if err != nil {
+		return err
+	}
+	if err := f.resolve(defSize); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "dataset %s (%s): train %d, val %d, test %d", ds.Name, trainParamString(ds.Params), ds.Train.Len(), ds.Val.Len(), ds.Test.Len())
+	if ds.Pool != nil {
+		fmt.Fprintf(stdout, ", pool %d", ds.Pool.Len())
+	}
+	fmt.Fprintf(stdout, " (built in %.1fs)\n", time.Since(start).Seconds())
+	if f.preload == "yes" || (f.preload == "auto" && f.dataset != "imagenet") {
+		if err := preloadSplits(ds, f.size, stderr); err != nil {
+			return err
+		}
+	}
+	cfg, err := f.modelConfig(ds)
+	if err != nil {
+		return err
+	}
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
 	}
@@ -228,41 +242,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sum := trainSummary{Dataset: ds.Name, Params: ds.Params, Classes: ds.Classes, Groups: ds.Groups, Model: m.Config,
 		Parameters: m.NumParameters(), Backend: info, Epochs: stats, TrainSecs: time.Since(trainStart).Seconds()}
 	fmt.Fprintf(stdout, "trained in %.1fs; wrote %s\n", sum.TrainSecs, ckpt)
-
 	for _, s := range ds.Splits() {
-		out, err := m.Predict(ctx, s, models.PredictOptions{BatchSize: 256, Features: f.features, Progress: stderr})
-		if err != nil {
-			return fmt.Errorf("predict %s: %w", s.Name, err)
-		}
-		p, err := out.ForSplit(s)
+		ss, err := predictSplit(ctx, m, ds, s, f, stderr)
 		if err != nil {
 			return err
 		}
-		csvPath := filepath.Join(f.out, "pred-"+s.Name+".csv")
-		if err := data.SavePredictions(csvPath, p); err != nil {
-			return err
-		}
-		if f.features {
-			if err := trainWriteFloat32s(filepath.Join(f.out, "features-"+s.Name+".f32"), out.Features); err != nil {
-				return err
-			}
-		}
-		ss := splitSummary{Name: s.Name, N: s.Len(), Accuracy: p.Accuracy(), WorstGroup: -1, BestGroup: -1, CSV: csvPath}
-		if s.Groups != nil && len(ds.Groups) > 0 {
-			ss.GroupAcc, ss.GroupCount = p.GroupAccuracy(len(ds.Groups))
-			for g, a := range ss.GroupAcc {
-				if math.IsNaN(a) {
-					continue
-				}
-				if ss.WorstGroup < 0 || a < ss.GroupAcc[ss.WorstGroup] {
-					ss.WorstGroup = g
-				}
-				if ss.BestGroup < 0 || a > ss.GroupAcc[ss.BestGroup] {
-					ss.BestGroup = g
-				}
-			}
-		}
-		ss.Minority = trainMinorityGaps(ds, ss)
 		sum.Splits = append(sum.Splits, ss)
 		trainPrintSplit(stdout, ds, ss, s.Name == "test")
 	}
@@ -271,11 +255,66 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	sumPath := filepath.Join(f.out, "summary.json")
-	if err := trainWriteFile(sumPath, append(js, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(sumPath, append(js, '\n')); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s and pred-<split>.csv\n", sumPath)
 	return nil
+}
+
+// preloadSplits decodes the file-backed splits of ds once into memory at size×size.
+func preloadSplits(ds *data.Dataset, size int, stderr io.Writer) error {
+	for _, sp := range []**data.ImageSplit{&ds.Train, &ds.Val, &ds.Test, &ds.Pool} {
+		if *sp == nil || (*sp).Files == nil {
+			continue
+		}
+		m, err := (*sp).Materialize(size, size, data.MaterializeOptions{Progress: stderr})
+		if err != nil {
+			return err
+		}
+		*sp = m
+	}
+	return nil
+}
+
+// predictSplit predicts split s with m, writes its predictions CSV (and features with -features) into f.out and
+// returns its summary: accuracy, per-group accuracy, worst and best group, minority gaps.
+func predictSplit(ctx context.Context, m *models.Classifier, ds *data.Dataset, s *data.ImageSplit, f *trainFlags,
+	stderr io.Writer) (splitSummary, error) {
+	out, err := m.Predict(ctx, s, models.PredictOptions{BatchSize: 256, Features: f.features, Progress: stderr})
+	if err != nil {
+		return splitSummary{}, fmt.Errorf("predict %s: %w", s.Name, err)
+	}
+	p, err := out.ForSplit(s)
+	if err != nil {
+		return splitSummary{}, err
+	}
+	csvPath := filepath.Join(f.out, "pred-"+s.Name+".csv")
+	if err := p.Save(csvPath); err != nil {
+		return splitSummary{}, err
+	}
+	if f.features {
+		if err := trainWriteFloat32s(filepath.Join(f.out, "features-"+s.Name+".f32"), out.Features.Data); err != nil {
+			return splitSummary{}, err
+		}
+	}
+	ss := splitSummary{Name: s.Name, N: s.Len(), Accuracy: p.Accuracy(), WorstGroup: -1, BestGroup: -1, CSV: csvPath}
+	if s.Groups != nil && len(ds.Groups) > 0 {
+		ss.GroupAcc, ss.GroupCount = p.GroupAccuracy(len(ds.Groups))
+		for g, a := range ss.GroupAcc {
+			if math.IsNaN(a) {
+				continue
+			}
+			if ss.WorstGroup < 0 || a < ss.GroupAcc[ss.WorstGroup] {
+				ss.WorstGroup = g
+			}
+			if ss.BestGroup < 0 || a > ss.GroupAcc[ss.BestGroup] {
+				ss.BestGroup = g
+			}
+		}
+	}
+	ss.Minority = trainMinorityGaps(ds, ss)
+	return ss, nil
 }
 
 // trainMinorityGaps compares every minority group with the mean of the other groups of its class.
@@ -474,21 +513,5 @@ func trainWriteFloat32s(path string, v []float32) error {
 		u := math.Float32bits(x)
 		buf[4*i], buf[4*i+1], buf[4*i+2], buf[4*i+3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
 	}
-	return trainWriteFile(path, buf)
-}
-
-func trainWriteFile(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(path, buf)
 }

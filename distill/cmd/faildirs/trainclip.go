@@ -48,11 +48,10 @@ func runTrainCLIP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := o.Recipe().Validate(); err != nil {
 		return err
 	}
-	b, info, err := backend.New()
+	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
 	}
-	o.Backend = b
 	text := stdout
 	if *jsonOut {
 		text = stderr
@@ -78,17 +77,17 @@ func runTrainCLIP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var rec *tinyclip.Record
 	if cached {
 		fmt.Fprintf(text, "using the cached model in %s (--force retrains)\n", dir)
-		if m, err = clip.Load(ctx, dir, clip.WithBackend(b)); err != nil {
+		if m, err = clip.LoadDir(b, dir); err != nil {
 			return err
 		}
-		if rec, err = tinyclip.ReadRecord(dir); err != nil {
+		if rec, err = tinyclip.LoadRecord(dir); err != nil {
 			return err
 		}
 	} else {
 		r := o.Recipe()
 		fmt.Fprintf(text, "training tiny CLIP %s: %d steps of %d pairs, patch %d, width %d, layers %d, embed %d, seed %d\n",
 			r.Fingerprint(), r.Steps, r.BatchSize, r.Patch, r.Width, r.Layers, r.Embed, r.Seed)
-		if m, rec, err = tinyclip.Train(ctx, f, o); err != nil {
+		if m, rec, err = tinyclip.Train(ctx, b, f, o); err != nil {
 			return err
 		}
 		rec.Backend = info

@@ -30,7 +30,7 @@ func TestTrainCLIPCommand(t *testing.T) {
 			t.Errorf("missing %s: %v", f, err)
 		}
 	}
-	rec, err := tinyclip.ReadRecord(out)
+	rec, err := tinyclip.LoadRecord(out)
 	if err != nil {
 		t.Fatal(err)
 	}

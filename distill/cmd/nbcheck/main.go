@@ -35,6 +35,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 func main() {
@@ -182,8 +184,12 @@ func exportHTML(ctx context.Context, executed, htmlDir, name, dataDir string) er
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("html export of %s failed: %v\n%s", executed, err, out)
 	}
-	// Rename into place so a reader never sees a half-written report.
-	return os.Rename(filepath.Join(tmp, name+".html"), filepath.Join(htmlDir, name+".html"))
+	// Written atomically so a reader never sees a half-written report.
+	html, err := os.ReadFile(filepath.Join(tmp, name+".html"))
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(filepath.Join(htmlDir, name+".html"), html)
 }
 
 // cellError keeps the informative part of nbconvert's output on failure: the CellExecutionError block if present
@@ -290,9 +296,5 @@ func patchKernelSpec(path, pathEnv, goarch, toolchain string) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, out, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteBytes(path, out)
 }

@@ -1,6 +1,7 @@
 package safetensors
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"os"
@@ -16,7 +17,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 		{Name: "a.scalar", Shape: nil, Data: []float32{4.6052}},
 		{Name: "status", Shape: []int{4}, U8: []uint8{0, 1, 2, 1}},
 	}
-	if err := Write(path, in, map[string]string{"format": "pt"}); err != nil {
+	if err := Save(path, in, map[string]string{"format": "pt"}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := Open(path)
@@ -124,5 +125,70 @@ func TestCorruptFiles(t *testing.T) {
 		} else if !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: error %v does not name the file", name, err)
 		}
+	}
+}
+
+func TestRawDTypesThroughAReader(t *testing.T) {
+	i64 := binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 7), math.MaxUint64) // 7, -1
+	f64 := binary.LittleEndian.AppendUint64(nil, math.Float64bits(-2.5))
+	in := []Tensor{
+		{Name: "/net/bn/count", Shape: []int{2}, Raw: i64, DType: "I64"},
+		{Name: "/net/bn/mean", Shape: []int{1}, Raw: f64, DType: "F64"},
+		{Name: "/net/w", Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}},
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, in, map[string]string{"format": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, ok := f.Info("/net/bn/count")
+	if !ok || info.DType != "I64" || len(info.Shape) != 1 || info.Shape[0] != 2 {
+		t.Fatalf("info %+v, %v", info, ok)
+	}
+	raw, err := f.Raw("/net/bn/count")
+	if err != nil || !bytes.Equal(raw, i64) {
+		t.Errorf("I64 bytes %v, %v", raw, err)
+	}
+	v, _, err := f.Float32("/net/bn/mean")
+	if err != nil || v[0] != -2.5 {
+		t.Errorf("F64 as float32: %v, %v", v, err)
+	}
+	if f.Metadata["format"] != "x" {
+		t.Errorf("metadata %v", f.Metadata)
+	}
+	// A stream cut inside the data section fails, naming the tensor whose bytes are missing.
+	if _, err := Read(bytes.NewReader(buf.Bytes()[:buf.Len()-3])); err == nil || !strings.Contains(err.Error(), "data_offsets") {
+		t.Errorf("truncated stream: error %v", err)
+	}
+}
+
+func TestWriteRejectsBadTensors(t *testing.T) {
+	tests := []struct {
+		name string
+		t    Tensor
+		want string
+	}{
+		{"shape", Tensor{Name: "a", Shape: []int{3}, Data: []float32{1, 2}}, "shape [3] (3 values) but 2 values"},
+		{"dtype", Tensor{Name: "a", Shape: []int{1}, Raw: []byte{1}, DType: "Q7"}, "unknown dtype"},
+		{"partial", Tensor{Name: "a", Shape: []int{1}, Raw: []byte{1, 2, 3}, DType: "I32"}, "not a whole number"},
+		{"two sources", Tensor{Name: "a", Shape: []int{1}, Data: []float32{1}, U8: []uint8{1}}, "more than one"},
+		{"reserved", Tensor{Name: "__metadata__", Shape: []int{1}, Data: []float32{1}}, "reserved"},
+	}
+	for _, tc := range tests {
+		var buf bytes.Buffer
+		if err := Write(&buf, []Tensor{tc.t}, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "bad.safetensors")
+	if err := Save(path, []Tensor{tests[0].t}, nil); err == nil {
+		t.Error("Save of a bad tensor succeeded")
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("a failed Save left a file")
 	}
 }

@@ -1,15 +1,27 @@
-// Package safetensors reads and writes the safetensors file format locally, without a hub.
+// Package safetensors reads and writes the safetensors file format, the one tensor file format of faildirs: CLIP
+// checkpoints, base-classifier checkpoints and embedding caches all use it.
+//
+//	err := safetensors.Save("emb.safetensors", []safetensors.Tensor{
+//		{Name: "embeddings", Shape: []int{n, d}, Data: values},
+//	}, map[string]string{"format": "mine"})
+//	f, err := safetensors.Open("emb.safetensors") // parses the header only
+//	defer f.Close()
+//	values, shape, err := f.Float32("embeddings")
 //
 // The format: an 8-byte little-endian header length N, then N bytes of JSON mapping each tensor name to
 // {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the end of the header), an optional
 // "__metadata__" object of strings, then the raw little-endian tensor data. A sharded checkpoint has a
 // "<name>.index.json" whose "weight_map" maps tensor names to shard files; [OpenDir] handles both.
 //
-// Reading is lazy: [Open] parses only the header, and [File.Float32] reads one tensor when asked, converting
-// F16, BF16 and F64 to float32. [Write] writes a file atomically (a temporary file renamed into place).
+// Reading is strict: the header length, every tensor's offsets and its byte size (dtype × shape) are checked
+// against the file, and an error names the file and the tensor. [Open] parses only the header and
+// [File.Float32] reads one tensor when asked, converting F16, BF16 and F64 to float32; [Read] reads a whole
+// stream into memory. [Write] streams a file to a writer; [Save] writes it atomically through internal/atomicfile.
 package safetensors
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -50,8 +62,8 @@ func (i Info) NumElements() int {
 	return n
 }
 
-// dtypeSize returns the element size in bytes of a safetensors dtype, or 0 if unknown.
-func dtypeSize(dtype string) int {
+// DTypeSize returns the element size in bytes of a safetensors dtype ("F32", "I64", ...), or 0 if unknown.
+func DTypeSize(dtype string) int {
 	switch dtype {
 	case "F64", "I64", "U64":
 		return 8
@@ -74,15 +86,31 @@ type File struct {
 }
 
 type shard struct {
-	f        *os.File
+	r        io.ReaderAt
+	closer   io.Closer // nil for in-memory data
 	dataBase int64
 }
 
-// Open parses the header of one safetensors file.
+// Open parses the header of one safetensors file; tensors are read from the file when asked. Close the File when
+// done.
 func Open(path string) (*File, error) {
 	st := &File{infos: map[string]Info{}, files: map[string]*shard{}}
 	if err := st.addFile(path); err != nil {
 		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Read reads a whole safetensors stream into memory and parses it with the same checks as [Open] (the data
+// section must hold every tensor's bytes). Errors name the stream "<reader>".
+func Read(r io.Reader) (*File, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: reading: %w", err)
+	}
+	st := &File{infos: map[string]Info{}, files: map[string]*shard{}}
+	if err := st.addShard("<reader>", bytes.NewReader(raw), int64(len(raw)), nil); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -142,34 +170,38 @@ func (st *File) addFile(path string) error {
 		_ = f.Close()
 		return fmt.Errorf("safetensors: %w", err)
 	}
-	var lenBuf [8]byte
-	if _, err := io.ReadFull(f, lenBuf[:]); err != nil {
+	if err := st.addShard(path, f, fi.Size(), f); err != nil {
 		_ = f.Close()
+		return err
+	}
+	return nil
+}
+
+// addShard parses the header of the safetensors data in r (size bytes), named path in errors and Info.File.
+func (st *File) addShard(path string, r io.ReaderAt, size int64, closer io.Closer) error {
+	var lenBuf [8]byte
+	if _, err := r.ReadAt(lenBuf[:], 0); err != nil {
 		return fmt.Errorf("safetensors: %s: reading header length: %w", path, err)
 	}
 	hlen := binary.LittleEndian.Uint64(lenBuf[:])
-	if hlen > MaxHeaderBytes || int64(hlen)+8 > fi.Size() {
-		_ = f.Close()
-		return fmt.Errorf("safetensors: %s: header length %d is invalid for a %d-byte file", path, hlen, fi.Size())
+	if hlen > MaxHeaderBytes || int64(hlen)+8 > size {
+		return fmt.Errorf("safetensors: %s: header length %d is invalid for a %d-byte file", path, hlen, size)
 	}
 	header := make([]byte, hlen)
-	if _, err := io.ReadFull(f, header); err != nil {
-		_ = f.Close()
+	if _, err := r.ReadAt(header, 8); err != nil {
 		return fmt.Errorf("safetensors: %s: reading header: %w", path, err)
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(header, &raw); err != nil {
-		_ = f.Close()
 		return fmt.Errorf("safetensors: %s: parsing header JSON: %w", path, err)
 	}
 	dataBase := int64(8 + hlen)
-	dataLen := fi.Size() - dataBase
+	dataLen := size - dataBase
 	for name, msg := range raw {
 		if name == "__metadata__" {
 			if st.Metadata == nil {
 				var md map[string]string
 				if err := json.Unmarshal(msg, &md); err != nil {
-					_ = f.Close()
 					return fmt.Errorf("safetensors: %s: parsing __metadata__: %w", path, err)
 				}
 				st.Metadata = md
@@ -182,30 +214,31 @@ func (st *File) addFile(path string) error {
 			Offsets []int64 `json:"data_offsets"`
 		}
 		if err := json.Unmarshal(msg, &e); err != nil {
-			_ = f.Close()
 			return fmt.Errorf("safetensors: %s: tensor %q: %w", path, name, err)
 		}
 		info := Info{Name: name, DType: e.DType, Shape: e.Shape, File: path}
 		if info.Shape == nil {
 			info.Shape = []int{}
 		}
+		for _, d := range info.Shape {
+			if d < 0 {
+				return fmt.Errorf("safetensors: %s: tensor %q: negative dimension in shape %v", path, name, e.Shape)
+			}
+		}
 		if len(e.Offsets) != 2 || e.Offsets[0] < 0 || e.Offsets[1] < e.Offsets[0] || e.Offsets[1] > dataLen {
-			_ = f.Close()
 			return fmt.Errorf("safetensors: %s: tensor %q: data_offsets %v outside the %d-byte data section", path, name, e.Offsets, dataLen)
 		}
 		info.Begin, info.End = e.Offsets[0], e.Offsets[1]
-		if sz := dtypeSize(e.DType); sz > 0 && int64(info.NumElements()*sz) != info.End-info.Begin {
-			_ = f.Close()
+		if sz := DTypeSize(e.DType); sz > 0 && int64(info.NumElements()*sz) != info.End-info.Begin {
 			return fmt.Errorf("safetensors: %s: tensor %q: %s%v needs %d bytes, data_offsets give %d",
 				path, name, e.DType, e.Shape, info.NumElements()*sz, info.End-info.Begin)
 		}
 		if _, dup := st.infos[name]; dup {
-			_ = f.Close()
 			return fmt.Errorf("safetensors: %s: tensor %q appears in more than one shard", path, name)
 		}
 		st.infos[name] = info
 	}
-	st.files[path] = &shard{f: f, dataBase: dataBase}
+	st.files[path] = &shard{r: r, closer: closer, dataBase: dataBase}
 	return nil
 }
 
@@ -213,7 +246,9 @@ func (st *File) addFile(path string) error {
 func (st *File) Close() error {
 	var errs []error
 	for _, s := range st.files {
-		errs = append(errs, s.f.Close())
+		if s.closer != nil {
+			errs = append(errs, s.closer.Close())
+		}
 	}
 	st.files = map[string]*shard{}
 	return errors.Join(errs...)
@@ -246,7 +281,7 @@ func (st *File) Raw(name string) ([]byte, error) {
 		return nil, fmt.Errorf("safetensors: %s is closed", info.File)
 	}
 	buf := make([]byte, info.End-info.Begin)
-	if _, err := s.f.ReadAt(buf, s.dataBase+info.Begin); err != nil {
+	if _, err := s.r.ReadAt(buf, s.dataBase+info.Begin); err != nil {
 		return nil, fmt.Errorf("safetensors: %s: reading tensor %q: %w", info.File, name, err)
 	}
 	return buf, nil
@@ -322,29 +357,65 @@ func halfToFloat32(h uint16) float32 {
 	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
-// Tensor is one tensor to write: float32 data (written as F32), or bytes (written as U8), with its shape.
+// Tensor is one tensor to write. Exactly one of Data, U8 and Raw holds its values.
 type Tensor struct {
 	// Name is the header key.
 	Name string
 	// Shape is the dimensions; empty for a scalar.
 	Shape []int
-	// Data holds float32 values in row-major order; len(Data) must equal the product of Shape.
+	// Data holds float32 values in row-major order, written as F32; len(Data) must equal the product of Shape.
 	Data []float32
-	// U8, when not nil, holds the values instead of Data and the tensor is written as U8.
+	// U8 holds bytes written as U8.
 	U8 []uint8
+	// Raw holds the little-endian bytes of DType values (e.g. I64 or F64 checkpoint variables).
+	Raw []byte
+	// DType is the safetensors dtype of Raw ("F32", "F64", "I32", "I64", ...); ignored for Data and U8.
+	DType string
 }
 
-// count returns the number of values held and the element size.
-func (t Tensor) count() (int, int, string) {
-	if t.U8 != nil {
-		return len(t.U8), 1, "U8"
+// layout returns the tensor's dtype and byte size, checking that its values match its shape.
+func (t Tensor) layout() (dtype string, size int64, err error) {
+	n := 1
+	for _, d := range t.Shape {
+		if d < 0 {
+			return "", 0, fmt.Errorf("tensor %q: negative dimension in shape %v", t.Name, t.Shape)
+		}
+		n *= d
 	}
-	return len(t.Data), 4, "F32"
+	set := 0
+	for _, ok := range []bool{t.Data != nil, t.U8 != nil, t.Raw != nil} {
+		if ok {
+			set++
+		}
+	}
+	if set > 1 {
+		return "", 0, fmt.Errorf("tensor %q: more than one of Data, U8 and Raw is set", t.Name)
+	}
+	var have, elem int
+	switch {
+	case t.U8 != nil:
+		dtype, have, elem = "U8", len(t.U8), 1
+	case t.Raw != nil:
+		dtype, elem = t.DType, DTypeSize(t.DType)
+		if elem == 0 {
+			return "", 0, fmt.Errorf("tensor %q: unknown dtype %q", t.Name, t.DType)
+		}
+		if len(t.Raw)%elem != 0 {
+			return "", 0, fmt.Errorf("tensor %q: %d bytes are not a whole number of %s values", t.Name, len(t.Raw), t.DType)
+		}
+		have = len(t.Raw) / elem
+	default:
+		dtype, have, elem = "F32", len(t.Data), 4
+	}
+	if n != have {
+		return "", 0, fmt.Errorf("tensor %q has shape %v (%d values) but %d values of data", t.Name, t.Shape, n, have)
+	}
+	return dtype, int64(n * elem), nil
 }
 
-// Write writes tensors to path as one safetensors file, atomically (temporary file in the same folder, then
-// rename). Tensors are written in name order; metadata may be nil.
-func Write(path string, tensors []Tensor, metadata map[string]string) error {
+// Write writes tensors and metadata (may be nil) to w as one safetensors stream: the header (padded with spaces
+// to a multiple of 8 bytes, as the format recommends), then the data, tensors in name order.
+func Write(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	sorted := append([]Tensor(nil), tensors...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	header := map[string]any{}
@@ -353,63 +424,64 @@ func Write(path string, tensors []Tensor, metadata map[string]string) error {
 	}
 	var offset int64
 	for _, t := range sorted {
-		n := 1
-		for _, d := range t.Shape {
-			n *= d
-		}
-		have, size, dtype := t.count()
-		if n != have {
-			return fmt.Errorf("safetensors: writing %s: tensor %q has shape %v (%d values) but %d values of data", path, t.Name, t.Shape, n, have)
+		dtype, size, err := t.layout()
+		if err != nil {
+			return fmt.Errorf("safetensors: %w", err)
 		}
 		if _, dup := header[t.Name]; dup || t.Name == "__metadata__" {
-			return fmt.Errorf("safetensors: writing %s: duplicate or reserved tensor name %q", path, t.Name)
+			return fmt.Errorf("safetensors: duplicate or reserved tensor name %q", t.Name)
 		}
 		shape := t.Shape
 		if shape == nil {
 			shape = []int{}
 		}
-		header[t.Name] = map[string]any{"dtype": dtype, "shape": shape, "data_offsets": []int64{offset, offset + int64(size*n)}}
-		offset += int64(size * n)
+		header[t.Name] = map[string]any{"dtype": dtype, "shape": shape, "data_offsets": []int64{offset, offset + size}}
+		offset += size
 	}
 	hjson, err := json.Marshal(header)
 	if err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
+		return fmt.Errorf("safetensors: %w", err)
 	}
 	for len(hjson)%8 != 0 {
 		hjson = append(hjson, ' ')
 	}
-	return atomicfile.Write(path, func(w io.Writer) error {
-		var lenBuf [8]byte
-		binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(hjson)))
-		if _, err := w.Write(lenBuf[:]); err != nil {
-			return err
-		}
-		if _, err := w.Write(hjson); err != nil {
-			return err
-		}
-		buf := make([]byte, 0, 1<<16)
-		for _, t := range sorted {
-			if t.U8 != nil {
-				if _, err := w.Write(buf); err != nil {
-					return err
-				}
-				buf = buf[:0]
-				if _, err := w.Write(t.U8); err != nil {
-					return err
-				}
-				continue
-			}
-			for _, v := range t.Data {
-				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-				if len(buf) >= 1<<16 {
-					if _, err := w.Write(buf); err != nil {
-						return err
-					}
-					buf = buf[:0]
-				}
-			}
-		}
-		_, err := w.Write(buf)
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var lenBuf [8]byte
+	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(hjson)))
+	if _, err := bw.Write(lenBuf[:]); err != nil {
 		return err
-	})
+	}
+	if _, err := bw.Write(hjson); err != nil {
+		return err
+	}
+	chunk := make([]byte, 0, 1<<16)
+	for _, t := range sorted {
+		switch {
+		case t.U8 != nil:
+			if _, err := bw.Write(t.U8); err != nil {
+				return err
+			}
+		case t.Raw != nil:
+			if _, err := bw.Write(t.Raw); err != nil {
+				return err
+			}
+		default:
+			for start := 0; start < len(t.Data); start += cap(chunk) / 4 {
+				chunk = chunk[:0]
+				for _, v := range t.Data[start:min(start+cap(chunk)/4, len(t.Data))] {
+					chunk = binary.LittleEndian.AppendUint32(chunk, math.Float32bits(v))
+				}
+				if _, err := bw.Write(chunk); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+// Save writes tensors and metadata to path with [Write], atomically (internal/atomicfile: a temporary file in the
+// same folder, renamed into place).
+func Save(path string, tensors []Tensor, metadata map[string]string) error {
+	return atomicfile.Write(path, func(w io.Writer) error { return Write(w, tensors, metadata) })
 }
