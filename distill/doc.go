@@ -29,8 +29,12 @@
 //   - A class with no errors, only errors, or fewer errors (or correct predictions) than folds gets no SVM and a
 //     [Status] saying why; its examples get decision 0 (counted as predicted failures, as in the reference). A
 //     class without validation examples has status "no-data".
-//   - Cross-validation ties go to the larger C (at the smallest C every prediction is the same outcome, so a tie
-//     there carries no information; the reference keeps the smallest C and ends with constant predictions).
+//   - Cross-validation ties go to the larger C, and where the optimal bias is not unique (small C) the solver
+//     returns any optimal one. The reference keeps the smallest C on ties, and libsvm's bias rule, rounding
+//     included, makes its predictions constant below C ≈ 0.01 on small classes (cross-validated balanced accuracy
+//     exactly 0.5), so many small classes end at C = 1e-6 with the class-mean-difference direction.
+//     Options.Compat = [CompatReference] reproduces both (ties to the smaller C; libsvm's bias, see package svm,
+//     on the reference's bit-exact grid [ReferenceCs]); the project README lists the agreement measured.
 //   - A predicted failure is a decision value ≤ 0 (scikit-learn's SVC predicts the positive class only for
 //     decision > 0).
 //
