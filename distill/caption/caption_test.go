@@ -276,7 +276,8 @@ func (e *wordEmbedder) EmbedTexts(_ context.Context, texts []string) ([][]float3
 	return out, nil
 }
 
-// linearScorer is a per-class linear SVM on L2-normalised vectors: decision = w_c · v/|v| + b_c.
+// linearScorer is a per-class linear SVM on L2-normalised vectors: decision = w_c · v/|v| + b_c (a zero vector
+// stays zero, as in distill's pre-processing).
 type linearScorer struct {
 	w [][]float32
 	b []float32
@@ -289,6 +290,9 @@ func (s *linearScorer) DecisionFor(class int, vecs [][]float32) ([]float32, erro
 	out := make([]float32, len(vecs))
 	for i, v := range vecs {
 		n := norm(v)
+		if n == 0 {
+			n = 1
+		}
 		d := 0.0
 		for j := range v {
 			d += float64(s.w[class][j]) * float64(v[j]) / n
@@ -345,20 +349,21 @@ func TestScorePlanted(t *testing.T) {
 		if !(hard[0].Score < 0 && easy[0].Score > hard[0].Score) {
 			t.Errorf("class %s: hard score %.3f, easy %.3f", r.Name, hard[0].Score, easy[0].Score)
 		}
-		// Sorted, and every score is decision minus the reference's.
+		// Sorted, and every score is the decision value of the caption's embedding minus the reference's.
 		for j := 1; j < len(r.Captions); j++ {
 			if r.Captions[j].Score < r.Captions[j-1].Score {
 				t.Fatalf("class %s: captions not sorted at %d", r.Name, j)
 			}
 		}
-		ref, _ := sc.DecisionFor(i, [][]float32{emb.embed(r.Reference)})
+		refVec := emb.embed(r.Reference)
+		ref, _ := sc.DecisionFor(i, [][]float32{refVec})
 		if r.ReferenceDecision != ref[0] {
 			t.Errorf("class %s: reference decision %v, want %v", r.Name, r.ReferenceDecision, ref[0])
 		}
 		for _, c := range r.Captions {
-			d, _ := sc.DecisionFor(i, [][]float32{emb.embed(c.Text)})
-			if c.Decision != d[0] || c.Score != d[0]-ref[0] {
-				t.Fatalf("class %s: %q decision %v score %v, want %v and %v", r.Name, c.Text, c.Decision, c.Score, d[0], d[0]-ref[0])
+			d, _ := sc.DecisionFor(i, [][]float32{emb.embed(c.Text), difference(emb.embed(c.Text), refVec)})
+			if c.Decision != d[0] || c.Score != d[1] {
+				t.Fatalf("class %s: %q decision %v score %v, want %v and %v", r.Name, c.Text, c.Decision, c.Score, d[0], d[1])
 			}
 		}
 		// Every caption naming the minority colour scores below the class's median.
@@ -372,6 +377,81 @@ func TestScorePlanted(t *testing.T) {
 	// Each text embedded once: 78 captions per class, the reference being one of them ("a photo of a shirt").
 	if emb.texts != 2*78 {
 		t.Errorf("embedded %d texts, want %d", emb.texts, 2*78)
+	}
+}
+
+// tableEmbedder returns fixed vectors for fixed texts.
+type tableEmbedder map[string][]float32
+
+func (e tableEmbedder) EmbedTexts(_ context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		v, ok := e[t]
+		if !ok {
+			return nil, fmt.Errorf("no vector for %q", t)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// whitenedScorer is the method's scorer in two dimensions: whiten with mean and std, scale to unit length, then
+// w·x + b.
+type whitenedScorer struct{ mean, std, w [2]float64 }
+
+const whitenedBias = 0.5
+
+func (s whitenedScorer) DecisionFor(_ int, vecs [][]float32) ([]float32, error) {
+	out := make([]float32, len(vecs))
+	for i, v := range vecs {
+		z := [2]float64{(float64(v[0]) - s.mean[0]) / s.std[0], (float64(v[1]) - s.mean[1]) / s.std[1]}
+		n := math.Hypot(z[0], z[1])
+		out[i] = float32((s.w[0]*z[0]+s.w[1]*z[1])/n + whitenedBias)
+	}
+	return out, nil
+}
+
+// TestScoreReferenceFormula checks scores against the reference code's formula, decision(pre(t_cap − t_ref)),
+// computed by hand: mean (1, 0), std (1, 2), w = (1, 0), b = 0.5, t_ref = (1, 2).
+//
+//	caption "a photo of a red shirt",   t = (4, 2):   t − t_ref = (3, 0)  → whitened (2, 0)   → unit (1, 0)          → 1.5
+//	caption "a photo of a blue shirt",  t = (1, 6):   t − t_ref = (0, 4)  → whitened (−1, 2)  → unit (−1, 2)/√5      → 0.5 − 1/√5
+//	caption "a photo of a green shirt", t = (−2, 2):  t − t_ref = (−3, 0) → whitened (−4, 0)  → unit (−1, 0)         → −0.5
+//
+// The former formula, decision(pre(t_cap)) − decision(pre(t_ref)), gives 3/√10, 0 and −3/√10 instead.
+func TestScoreReferenceFormula(t *testing.T) {
+	emb := tableEmbedder{
+		"a photo of a shirt":       {1, 2},
+		"a photo of a red shirt":   {4, 2},
+		"a photo of a blue shirt":  {1, 6},
+		"a photo of a green shirt": {-2, 2},
+	}
+	sc := whitenedScorer{mean: [2]float64{1, 0}, std: [2]float64{1, 2}, w: [2]float64{1, 0}}
+	c := Class{Name: "shirt", Nouns: []string{"shirt"}, Adjectives: []string{"red", "blue", "green"}}
+	r, err := Score(context.Background(), emb, sc, 0, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{
+		"a photo of a green shirt": -0.5,
+		"a photo of a blue shirt":  0.5 - 1/math.Sqrt(5),
+		"a photo of a red shirt":   1.5,
+	}
+	order := []string{"a photo of a green shirt", "a photo of a blue shirt", "a photo of a red shirt"}
+	for j, cp := range r.Captions {
+		if cp.Text != order[j] {
+			t.Errorf("rank %d: %q, want %q", j, cp.Text, order[j])
+		}
+		if math.Abs(float64(cp.Score)-want[cp.Text]) > 1e-6 {
+			t.Errorf("%q: score %.7f, want %.7f", cp.Text, cp.Score, want[cp.Text])
+		}
+	}
+	// The caption's own decision value stays informative: "red" is (4, 2) → whitened (3, 1) → 3/√10 + 0.5.
+	if d := r.Captions[2].Decision; math.Abs(float64(d)-(3/math.Sqrt(10)+0.5)) > 1e-6 {
+		t.Errorf("decision of the red caption %.7f, want %.7f", d, 3/math.Sqrt(10)+0.5)
+	}
+	if r.ReferenceDecision != whitenedBias {
+		t.Errorf("reference decision %v, want 0.5 (whitened (0, 1) ⟂ w)", r.ReferenceDecision)
 	}
 }
 

@@ -18,8 +18,8 @@ type TextEmbedder interface {
 }
 
 // Scorer returns the decision values of class's SVM for raw latent vectors; it applies the model's own
-// pre-processing (whitening with the train statistics, L2 normalisation). distill.Model implements it. A class
-// without a failure direction (no failure signal) must return an error.
+// pre-processing (whitening with the train statistics, L2 normalisation) to each vector it is given.
+// distill.Model implements it. A class without a failure direction (no failure signal) must return an error.
 type Scorer interface {
 	DecisionFor(class int, vecs [][]float32) ([]float32, error)
 }
@@ -27,10 +27,11 @@ type Scorer interface {
 // Scored is a caption with its decision value and score.
 type Scored struct {
 	Caption
-	// Decision is the SVM decision value of the caption's text embedding.
+	// Decision is the SVM decision value of the caption's own text embedding (informative).
 	Decision float32 `json:"decision"`
-	// Score is Decision minus the reference caption's decision value: negative = more "failure-like" than just
-	// naming the class.
+	// Score is the SVM decision value of the difference between the caption's and the reference caption's text
+	// embeddings, through the model's pre-processing: decision(pre(t_caption − t_reference)), as the reference
+	// code computes it. Low = the caption moves the text towards the failure side of the SVM.
 	Score float32 `json:"score"`
 }
 
@@ -127,10 +128,16 @@ func scoreClasses(ctx context.Context, emb TextEmbedder, sc Scorer, classIdx []i
 	}
 	out := make([]*Ranking, len(classes))
 	for i, c := range classes {
-		in := make([][]float32, 0, len(caps[i])+1)
-		in = append(in, vecs[pos[c.Reference()]])
+		ref := vecs[pos[c.Reference()]]
+		// Rows 0..n: the reference's and every caption's embedding; rows n+1..2n: caption − reference.
+		n := len(caps[i])
+		in := make([][]float32, 0, 2*n+1)
+		in = append(in, ref)
 		for _, cp := range caps[i] {
 			in = append(in, vecs[pos[cp.Text]])
+		}
+		for _, cp := range caps[i] {
+			in = append(in, difference(vecs[pos[cp.Text]], ref))
 		}
 		dec, err := sc.DecisionFor(classIdx[i], in)
 		if err != nil {
@@ -141,22 +148,34 @@ func scoreClasses(ctx context.Context, emb TextEmbedder, sc Scorer, classIdx []i
 		}
 		for j, d := range dec {
 			if math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
-				text := c.Reference()
-				if j > 0 {
-					text = caps[i][j-1].Text
+				what := fmt.Sprintf("%q", c.Reference())
+				switch {
+				case j > n:
+					what = fmt.Sprintf("%q minus the reference", caps[i][j-n-1].Text)
+				case j > 0:
+					what = fmt.Sprintf("%q", caps[i][j-1].Text)
 				}
-				return nil, fmt.Errorf("caption: class %d: decision value of %q is %v", classIdx[i], text, d)
+				return nil, fmt.Errorf("caption: class %d: decision value of %s is %v", classIdx[i], what, d)
 			}
 		}
 		r := &Ranking{Class: classIdx[i], Name: c.Name, Reference: c.Reference(), ReferenceDecision: dec[0]}
-		r.Captions = make([]Scored, len(caps[i]))
+		r.Captions = make([]Scored, n)
 		for j, cp := range caps[i] {
-			r.Captions[j] = Scored{Caption: cp, Decision: dec[j+1], Score: dec[j+1] - dec[0]}
+			r.Captions[j] = Scored{Caption: cp, Decision: dec[j+1], Score: dec[n+1+j]}
 		}
 		slices.SortStableFunc(r.Captions, func(a, b Scored) int { return cmp.Compare(a.Score, b.Score) })
 		out[i] = r
 	}
 	return out, nil
+}
+
+// difference returns caption − reference element-wise: the vector whose decision value is a caption's score.
+func difference(caption, reference []float32) []float32 {
+	out := make([]float32, len(caption))
+	for k, v := range caption {
+		out[k] = v - reference[k]
+	}
+	return out
 }
 
 // embedAll embeds texts in batches and checks the vectors.
