@@ -3,9 +3,10 @@
 //
 //   - Vocabularies: per class, captions from the template "a photo of a {adjective} {noun} {preposition}" with
 //     empty parts dropped ([Compose]), over the class's nouns, adjectives and prepositions ([Class]). Ready-made
-//     vocabularies: [FashionClass] (Fashion-MNIST items and tint colours, for the offline experiments), [CelebA]
-//     ({person, man, woman} × {none, old, young} × 32 attribute phrases) and [ImageNet] (nouns and prepositions
-//     from WordNet 3.0 hypernym ancestors of each class).
+//     vocabularies: [FashionClass] (Fashion-MNIST items and tint colours, for the offline experiments), and the
+//     reference code's tables, word for word: [CelebA] ({person, man, woman} × {none, old, young} × 32 attribute
+//     phrases) and [ImageNet] (the class name × 13 adjectives and descriptors × 8 backgrounds plus the prepositions
+//     of the class's first listed WordNet 3.0 hypernym ancestor).
 //   - Scoring ([Score], [ScoreAll]): a caption's score is the decision value of the class's SVM on the difference
 //     between the caption's text embedding and the reference caption's ("a photo of a {class name}",
 //     [Class.Reference]), through the model's pre-processing: decision(pre(t_caption − t_reference)), with t the
