@@ -4,7 +4,7 @@
 // it correctly; its normal vector is the class's failure direction, its decision value ranks examples from
 // "hard" (negative, predicted failure) to "easy".
 //
-// The recipe follows the reference code (DESIGN §2):
+// The recipe follows the reference code (MadryLab/failure-directions):
 //
 //   - [FitWhitening]: per-feature mean and standard deviation (unbiased) of the train split; every vector is
 //     whitened with them and scaled to unit L2 norm. Constant features are mapped to 0 and all-zero rows stay
@@ -24,7 +24,7 @@
 //     the K most negative decision values of each class, against the base model's confidence and random
 //     selection), both plain functions; [Model.Evaluate] combines them.
 //
-// Choices where the reference code is silent or fails (DESIGN §2.10):
+// Choices where the reference code is silent or fails:
 //
 //   - A class with no errors, only errors, or fewer errors (or correct predictions) than folds gets no SVM and a
 //     [Status] saying why; its examples get decision 0 (counted as predicted failures, as in the reference). A

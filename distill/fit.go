@@ -135,10 +135,10 @@ type FitStats struct {
 	Backend string
 }
 
-// Fit runs the method's recipe (DESIGN §2): whitening statistics from train, then for every class an SVM on the
-// class's validation examples separating the base model's correct predictions (+1) from its errors (−1), with
-// class-balanced weights, C chosen by stratified cross-validation on balanced accuracy and a refit on all of the
-// class's validation data. All classes × costs × folds, and the refits at every cost, are solved as one batched
+// Fit runs the method's recipe, as the reference code does: whitening statistics from train, then for every class an
+// SVM on the class's validation examples separating the base model's correct predictions (+1) from its errors (−1),
+// with class-balanced weights, C chosen by stratified cross-validation on balanced accuracy and a refit on all of
+// the class's validation data. All classes × costs × folds, and the refits at every cost, are solved as one batched
 // computation (package svm).
 //
 // Only train.Latents is used from train. val needs Labels and Preds. Classes without failure signal get no SVM

@@ -1,5 +1,5 @@
 // Package caption describes failure directions in words, as in "Distilling Model Failures as Directions in Latent
-// Space" (Jain et al., ICLR 2023, §2.7–2.8 of the project DESIGN):
+// Space" (Jain et al., ICLR 2023):
 //
 //   - Vocabularies: per class, captions from the template "a photo of a {adjective} {noun} {preposition}" with
 //     empty parts dropped ([Compose]), over the class's nouns, adjectives and prepositions ([Class]). Ready-made

@@ -11,7 +11,7 @@ import (
 // DefaultCheckKs are the numbers of nearest images the caption check reports by default.
 var DefaultCheckKs = []int{10, 25, 50, 100}
 
-// Check is the caption check of one class (DESIGN §2.8).
+// Check is the caption check of one class.
 type Check struct {
 	// Class is the class's name.
 	Class string `json:"class"`
