@@ -23,6 +23,10 @@
 //     model's errors, globally and per class) and [Surfacing] (the paper's metric: share of a known subgroup among
 //     the K most negative decision values of each class, against the base model's confidence and random
 //     selection), both plain functions; [Model.Evaluate] combines them.
+//   - Subgroup surfacing as the reference's CelebA notebook reports it, for any number of minority groups:
+//     [TopKCurves] (minority fraction among the top K by decision value, by confidence and at the base rate, for
+//     K = 10, 20, … per class and pooled) and [FlaggedMinority] (minority precision and recall of the flagged set,
+//     decision ≤ 0, next to the minority share of the base model's errors); [Model.EvaluateSubgroups] runs both.
 //
 // Choices where the reference code is silent or fails:
 //
