@@ -3,6 +3,7 @@ package svm
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/faildirs/faildirs/internal/parallel"
 )
@@ -65,6 +66,14 @@ func replayDegenerate(pr *Problems, res *Result, active []bool, weightsFor []int
 		}
 		x := func(i int) []float32 { return pr.X[(g*N+i)*D : (g*N+i+1)*D] }
 		var gram *groupGram
+		// The degenerate test scales with C: per membership (the folds and the refit share it across C), the
+		// spread of w₁·x with w₁ = Σ s_i y_i x_i (bounds at C = 1).
+		type spreadFor struct {
+			members []int
+			spread  float64
+		}
+		var spreads []spreadFor
+		f := make([]float64, N) // w·x of every row of the group, for the problem at hand
 		for p := range P {
 			gp := g*P + p
 			if !active[gp] {
@@ -81,8 +90,17 @@ func replayDegenerate(pr *Problems, res *Result, active []bool, weightsFor []int
 				y[k] = float64(pr.Y[g*N+i])
 			}
 			u, balanced := libsvmBounds(y, pr.C[gp], pr.Weighting)
-			if !balanced || !allAtBoundOptimal(members, y, u, x, D) {
+			if !balanced {
 				continue
+			}
+			k := slices.IndexFunc(spreads, func(e spreadFor) bool { return slices.Equal(e.members, members) })
+			if k < 0 {
+				u1, _ := libsvmBounds(y, 1, pr.Weighting)
+				spreads = append(spreads, spreadFor{members, boundSpread(members, y, u1, x, D)})
+				k = len(spreads) - 1
+			}
+			if pr.C[gp]*spreads[k].spread > 2 {
+				continue // some row is outside its margin at the optimum: the bias is unique
 			}
 			var alpha []float64
 			var bias float64
@@ -104,7 +122,8 @@ func replayDegenerate(pr *Problems, res *Result, active []bool, weightsFor []int
 				}
 			}
 			for _, i := range rows {
-				res.Decision[gp*N+i] = float32(dot64(w, x(i)) + bias)
+				f[i] = dot64(w, x(i))
+				res.Decision[gp*N+i] = float32(f[i] + bias)
 			}
 			if wanted[p] {
 				for d := range D {
@@ -112,7 +131,7 @@ func replayDegenerate(pr *Problems, res *Result, active []bool, weightsFor []int
 				}
 			}
 			res.B[gp] = float32(bias)
-			primal, dual := objectives(members, y, u, alpha, w, bias, x)
+			primal, dual := objectives(members, y, u, alpha, w, bias, f)
 			res.Primal[gp], res.Dual[gp] = primal, dual
 			res.Gap[gp] = (primal - dual) / math.Max(math.Abs(primal), 1e-30)
 			res.Iterations[gp] = iters
@@ -156,9 +175,10 @@ func libsvmBounds(y []float64, c float64, weighting Weighting) (u []float64, bal
 	return u, weighting == Balanced || npos == nneg
 }
 
-// allAtBoundOptimal reports whether α = u (every multiplier at its upper bound) is an optimal dual solution: with
-// w₀ = Σ u_i y_i x_i some bias puts every row inside its margin, i.e. max_{y=+1} w₀·x − min_{y=−1} w₀·x ≤ 2.
-func allAtBoundOptimal(members []int, y, u []float64, x func(int) []float32, D int) bool {
+// boundSpread returns max_{y=+1} w·x − min_{y=−1} w·x over the members for w = Σ u_i y_i x_i. α = u (every
+// multiplier at its upper bound) is an optimal dual solution exactly when this is at most 2: some bias then puts
+// every row inside its margin.
+func boundSpread(members []int, y, u []float64, x func(int) []float32, D int) float64 {
 	w := make([]float64, D)
 	for k, i := range members {
 		a := u[k] * y[k]
@@ -175,18 +195,19 @@ func allAtBoundOptimal(members []int, y, u []float64, x func(int) []float32, D i
 			loNeg = min(loNeg, f)
 		}
 	}
-	return hiPos-loNeg <= 2
+	return hiPos - loNeg
 }
 
-// objectives returns the primal ½‖w‖² + Σ u_i max(0, 1 − y_i(w·x_i + b)) and the dual Σα − ½‖w‖², in float64.
-func objectives(members []int, y, u, alpha, w []float64, b float64, x func(int) []float32) (primal, dual float64) {
+// objectives returns the primal ½‖w‖² + Σ u_i max(0, 1 − y_i(w·x_i + b)) and the dual Σα − ½‖w‖², in float64;
+// f holds w·x of the group's rows.
+func objectives(members []int, y, u, alpha, w []float64, b float64, f []float64) (primal, dual float64) {
 	ww := 0.0
 	for _, v := range w {
 		ww += v * v
 	}
 	primal, dual = ww/2, -ww/2
 	for k, i := range members {
-		primal += u[k] * math.Max(0, 1-y[k]*(dot64(w, x(i))+b))
+		primal += u[k] * math.Max(0, 1-y[k]*(f[i]+b))
 		dual += alpha[k]
 	}
 	return primal, dual
