@@ -79,11 +79,12 @@
 // shrinking and gradient reconstruction, in float64 with libsvm's float32 kernel values, on the rows in libsvm's
 // order (label −1, which scikit-learn sorts first and calls +1 internally, then label +1, each in problem order),
 // with the bounds C·n/(2·count) computed as scikit-learn does. The tests check the replay against scikit-learn on
-// small problems; the project README gives the agreement measured on larger benchmarks. The replay needs the group's kernel matrix (N²·D operations): above LibsvmReplayMaxRows rows a
-// count-based rule is used instead, which performs libsvm's bound-to-bound updates in problem order rather than in
-// the data-dependent order of its working-set selection; it agreed with scikit-learn on about 95% of the degenerate
-// problems of that benchmark. Replayed problems report status Converged, libsvm's iteration count and the duality
-// gap of libsvm's solution (libsvm stops at a KKT violation of 1e-3, so the gap is small but not zero). Problems
+// small problems; the project README gives the agreement measured on larger benchmarks. The replay needs the
+// group's kernel matrix (N²·D operations): above LibsvmReplayMaxRows rows a count-based rule is used instead, which
+// performs libsvm's bound-to-bound updates in problem order rather than in the data-dependent order of its
+// working-set selection; it agreed with scikit-learn on about 95% of the degenerate problems of 150 classes of the
+// ImageNet-like benchmark. Replayed problems report status Converged, libsvm's iteration count and the duality gap
+// of libsvm's solution (libsvm stops at a KKT violation of 1e-3, so the gap is small but not zero). Problems
 // outside the degenerate regime are solved as with BiasAny: their optimal bias is unique.
 //
 // # Forms
