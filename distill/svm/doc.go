@@ -68,7 +68,7 @@
 // max_{y=+1} w₀·x − min_{y=−1} w₀·x ≤ 2, which holds below C ≈ 0.01 on classes of tens of rows — the optimum
 // leaves b anywhere in an interval, and libsvm's answer depends on floating-point rounding: its SMO moves pairs of
 // multipliers to their bounds, and the last update often leaves one of them a rounding error (~1e-15 relative)
-// away from its bound. That multiplier counts as free, ρ is its value y_k − w·x_k ≈ ±1, and every prediction is
+// away from its bound. That multiplier counts as free, the bias is y_k − w·x_k ≈ ±1 for its row k, and every prediction is
 // the same outcome (cross-validated balanced accuracy exactly 0.5). When the arithmetic happens to be exact (for
 // instance when the two bounds are in a power-of-two ratio) no multiplier is free, the bias is the middle of the
 // interval and the predictions are not constant. Which case occurs depends on the class counts, on C to the last
@@ -85,7 +85,7 @@
 // working-set selection; it agreed with scikit-learn on about 95% of the degenerate problems of 150 classes of the
 // ImageNet-like benchmark. Replayed problems report status Converged, libsvm's iteration count and the duality gap
 // of libsvm's solution (libsvm stops at a KKT violation of 1e-3, so the gap is small but not zero). Problems
-// outside the degenerate regime are solved as with BiasAny: their optimal bias is unique.
+// outside the degenerate regime are solved as with BiasAny: their optimal bias is (generically) unique.
 //
 // # Forms
 //
