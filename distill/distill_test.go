@@ -201,18 +201,26 @@ func TestSplitValidate(t *testing.T) {
 func TestChooseC(t *testing.T) {
 	cs := []float64{1e-6, 1e-3, 1}
 	cases := []struct {
-		scores []float64
-		want   int
+		scores            []float64
+		want, wantSmaller int // default rule; reference rule (ties to the smaller C)
 	}{
-		{[]float64{0.5, 0.5, 0.5}, 2}, // all tie: the largest C
-		{[]float64{0.7, 0.6, 0.5}, 0}, // a strict maximum wins
-		{[]float64{0.5, 0.66, 0.66 + 1e-12}, 2},
-		{[]float64{0.5, 0.66 + 1e-6, 0.66}, 1},
+		{[]float64{0.5, 0.5, 0.5}, 2, 0}, // all tie
+		{[]float64{0.7, 0.6, 0.5}, 0, 0}, // a strict maximum wins
+		{[]float64{0.5, 0.66, 0.66 + 1e-12}, 2, 1},
+		{[]float64{0.5, 0.66 + 1e-6, 0.66}, 1, 1},
+		{[]float64{0.5, 0.4, 0.5}, 2, 0},
 	}
 	for _, c := range cases {
-		if got := chooseC(cs, c.scores); got != c.want {
+		if got := chooseC(cs, c.scores, false); got != c.want {
 			t.Errorf("chooseC(%v) = %d, want %d", c.scores, got, c.want)
 		}
+		if got := chooseC(cs, c.scores, true); got != c.wantSmaller {
+			t.Errorf("chooseC(%v, smaller on ties) = %d, want %d", c.scores, got, c.wantSmaller)
+		}
+	}
+	// An unsorted grid: the reference rule keeps the smallest cost among the tied, wherever it stands.
+	if got := chooseC([]float64{1, 1e-3, 1e-6}, []float64{0.5, 0.5, 0.5}, true); got != 2 {
+		t.Errorf("unsorted grid, smaller on ties: %d, want 2", got)
 	}
 }
 

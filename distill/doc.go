@@ -11,7 +11,7 @@
 //	hard, easy, err := m.Extremes(test, class, 10)                    // indices into test
 //	err = m.Save("failure-model.json")                                // distill.Load reads it back
 //
-// The recipe follows the paper's reference code:
+// The recipe follows the reference code (MadryLab/failure-directions):
 //
 //   - [FitWhitening]: per-feature mean and standard deviation (unbiased) of the train split; every vector is
 //     whitened with them and scaled to unit L2 norm. Constant features are mapped to 0 and all-zero rows stay
@@ -30,14 +30,22 @@
 //     model's errors, globally and per class) and [Surfacing] (the paper's metric: share of a known subgroup among
 //     the K most negative decision values of each class, against the base model's confidence and random
 //     selection), both plain functions; [FailureModel.Evaluate] combines them.
+//   - Subgroup surfacing as the reference's CelebA notebook reports it, for any number of minority groups:
+//     [TopKCurves] (minority fraction among the top K by decision value, by confidence and at the base rate, for
+//     K = 10, 20, … per class and pooled) and [FlaggedMinority] (minority precision and recall of the flagged set,
+//     decision ≤ 0, next to the minority share of the base model's errors); [FailureModel.EvaluateSubgroups] runs both.
 //
 // Choices where the reference code is silent or fails:
 //
 //   - A class with no errors, only errors, or fewer errors (or correct predictions) than folds gets no SVM and a
 //     [Status] saying why; its examples get decision 0 (counted as predicted failures, as in the reference). A
 //     class without validation examples has status "no-data".
-//   - Cross-validation ties go to the larger C (at the smallest C every prediction is the same outcome, so a tie
-//     there carries no information; the reference keeps the smallest C and ends with constant predictions).
+//   - Cross-validation ties go to the larger C, and where the optimal bias is not unique (small C) the solver
+//     returns any optimal one. The reference keeps the smallest C on ties, and libsvm's bias rule, rounding
+//     included, makes its predictions constant below C ≈ 0.01 on small classes (cross-validated balanced accuracy
+//     exactly 0.5), so many small classes end at C = 1e-6 with the class-mean-difference direction.
+//     Options.Compat = [CompatReference] reproduces both (ties to the smaller C; libsvm's bias, see package svm,
+//     on the reference's bit-exact grid [ReferenceCs]); the project README lists the agreement measured.
 //   - A predicted failure is a decision value ≤ 0 (scikit-learn's SVC predicts the positive class only for
 //     decision > 0).
 //

@@ -23,6 +23,9 @@ type Options struct {
 	Folds int `json:"folds"`
 	// NumClasses fixes the number of classes; 0 means 1 + the largest validation label.
 	NumClasses int `json:"num_classes,omitempty"`
+	// Compat selects the behaviour where the reference code and this package differ (default CompatDefault; see
+	// [CompatReference]).
+	Compat Compat `json:"compat,omitempty"`
 	// Solver configures the batched SVM solver (tolerance, iteration limit, form); see package svm.
 	Solver svm.Options `json:"-"`
 	// Tol and MaxIter mirror Solver.Tol and Solver.MaxIter for the saved model (filled in by Fit).
@@ -59,6 +62,16 @@ func (o Options) withDefaults() (Options, error) {
 	if o.NumClasses < 0 {
 		return o, fmt.Errorf("distill: NumClasses=%d is negative", o.NumClasses)
 	}
+	switch o.Compat {
+	case CompatDefault:
+	case CompatReference:
+		o.Solver.Bias = svm.BiasLibsvm
+		if slices.Equal(o.Cs, d.Cs) {
+			o.Cs = ReferenceCs()
+		}
+	default:
+		return o, fmt.Errorf("distill: unknown Compat %q (want %q or %q)", o.Compat, CompatDefault, CompatReference)
+	}
 	def := svm.DefaultOptions()
 	if o.Solver.Tol == 0 {
 		o.Solver.Tol = def.Tol
@@ -68,6 +81,40 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	o.Tol, o.MaxIter = o.Solver.Tol, o.Solver.MaxIter
 	return o, nil
+}
+
+// Compat names a behaviour where this package and the reference code (MadryLab/failure-directions with
+// scikit-learn's SVC) may differ.
+type Compat string
+
+const (
+	// CompatDefault: cross-validation ties go to the larger C, and where the optimal SVM bias is not unique the
+	// solver returns any optimal one (see [Fit]).
+	CompatDefault Compat = ""
+	// CompatReference reproduces the reference's choices: cross-validation ties go to the smaller C (its strict
+	// ">" over increasing C), and problems whose optimum leaves the bias free get libsvm's solution, rounding
+	// included (package svm, [svm.BiasLibsvm]). Below C ≈ 0.01 on small classes libsvm then predicts one outcome
+	// for every example (cross-validated balanced accuracy exactly 0.5), so such classes end at the smallest C
+	// with the class-mean-difference direction, as in the reference.
+	CompatReference Compat = "reference"
+)
+
+// ReferenceCs returns the reference's cost grid bit for bit: numpy's logspace(-6, 0, 7), whose values are not
+// all the nearest doubles to the decimal powers (9.999999999999999e-06 for 1e-5). libsvm's rounding at tiny C
+// depends on these last bits, so [CompatReference] fits with them when the grid is DefaultOptions'.
+func ReferenceCs() []float64 {
+	return []float64{1e-06, 9.999999999999999e-06, 9.999999999999999e-05, 0.001, 0.01, 0.09999999999999999, 1}
+}
+
+// ParseCompat parses "default" (or "") and "reference".
+func ParseCompat(s string) (Compat, error) {
+	switch s {
+	case "", "default":
+		return CompatDefault, nil
+	case string(CompatReference):
+		return CompatReference, nil
+	}
+	return "", fmt.Errorf("distill: unknown compatibility mode %q (want default or reference)", s)
 }
 
 // tieTolerance: cross-validation scores closer than this are ties.
@@ -97,7 +144,8 @@ type FitStats struct {
 //
 // Choice of C: the largest mean cross-validated balanced accuracy; ties (within 1e-9) go to the larger C, the
 // least regularised model reaching that score (at the smallest costs the SVM predicts one outcome for every
-// example, so a tie there carries no information).
+// example, so a tie there carries no information). With Options.Compat = [CompatReference] ties go to the
+// smaller C and degenerate problems get libsvm's bias, as in the reference code.
 func Fit(b compute.Backend, train, val Split, opts Options) (*FailureModel, error) {
 	start := time.Now()
 	opts, err := opts.withDefaults()
@@ -349,7 +397,7 @@ func collectClass(info *ClassFit, g int, opts Options, pr *svm.Problems, res *sv
 		info.CVByC[ci] = sumAcc / float64(F)
 		info.CVAUROCByC[ci] = sumAUC / float64(F)
 	}
-	best := chooseC(opts.Cs, info.CVByC)
+	best := chooseC(opts.Cs, info.CVByC, opts.Compat == CompatReference)
 	refit := g*P + best*(F+1) + F
 	info.C = opts.Cs[best]
 	info.CVBalancedAcc = info.CVByC[best]
@@ -361,12 +409,13 @@ func collectClass(info *ClassFit, g int, opts Options, pr *svm.Problems, res *sv
 }
 
 // chooseC returns the index of the best cross-validation score; scores within tieTolerance of each other tie, and
-// a tie goes to the larger cost.
-func chooseC(cs, scores []float64) int {
+// a tie goes to the larger cost, or to the smaller one when smallerOnTies is set.
+func chooseC(cs, scores []float64, smallerOnTies bool) int {
 	best := 0
 	for i := 1; i < len(cs); i++ {
+		tie := math.Abs(scores[i]-scores[best]) <= tieTolerance
 		if scores[i] > scores[best]+tieTolerance ||
-			(math.Abs(scores[i]-scores[best]) <= tieTolerance && cs[i] > cs[best]) {
+			(tie && !smallerOnTies && cs[i] > cs[best]) || (tie && smallerOnTies && cs[i] < cs[best]) {
 			best = i
 		}
 	}

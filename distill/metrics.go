@@ -250,6 +250,9 @@ type SurfacingInput struct {
 	Labels, Groups   []int
 	// Minority is the subgroup id counted.
 	Minority int
+	// Minorities, when not empty, are the subgroup ids counted instead of Minority (several minority groups at
+	// once, e.g. CelebA's old women and young men).
+	Minorities []int
 	// Correct optionally gives the base model's correctness per example (adds the error fractions).
 	Correct []bool
 	// Classes restricts the average to these classes; nil means every class present in Labels.
@@ -294,6 +297,9 @@ func Surfacing(in SurfacingInput, ks []int) (*SurfacingCurves, error) {
 		return float64(c) / float64(k)
 	}
 	isMin := func(i int) bool { return in.Groups[i] == in.Minority }
+	if len(in.Minorities) > 0 {
+		isMin = (&SubgroupInput{Groups: in.Groups, Minorities: in.Minorities}).minority()
+	}
 	isErr := func(i int) bool { return !in.Correct[i] }
 	for _, c := range out.Classes {
 		idx := byClass[c]

@@ -16,7 +16,7 @@ import (
 //	  "format":  "faildirs.distill.model",
 //	  "version": 1,
 //	  "dim":     512,                         // latent dimension D
-//	  "options": {"cs": [...], "folds": 2, "tol": 0.001, "max_iter": 5000, "num_classes": 0},
+//	  "options": {"cs": [...], "folds": 2, "tol": 0.001, "max_iter": 5000, "num_classes": 0, "compat": "reference"},
 //	  "backend": "go (...)",                  // informative only
 //	  "whitening": {"mean": [D floats], "std": [D floats]},   // std 0 = constant feature
 //	  "classes": [                            // one object per class, index = class

@@ -10,13 +10,18 @@
 //
 //   - Vocabularies: per class, captions from the template "a photo of a {adjective} {noun} {preposition}" with
 //     empty parts dropped ([Compose]), over the class's nouns, adjectives and prepositions ([Class]). Ready-made
-//     vocabularies: [FashionClass] (Fashion-MNIST items and tint colours, for the offline experiments), [CelebA]
-//     ({person, man, woman} × {none, old, young} × 32 attribute phrases) and [ImageNet] (nouns and prepositions
-//     from WordNet 3.0 hypernym ancestors of each class).
-//   - Scoring ([Score], [ScoreAll]): a caption's score is the decision value of the class's SVM on the caption's
-//     text embedding minus the decision value on the reference caption "a photo of a {class name}"
-//     ([Class.Reference]). The lowest score is the hard caption (the text most aligned with the predicted-failure
-//     side of the SVM), the highest the easy caption.
+//     vocabularies: [FashionClass] (Fashion-MNIST items and tint colours, for the offline experiments), and the
+//     reference code's tables, word for word: [CelebA] ({person, man, woman} × {none, old, young} × 32 attribute
+//     phrases) and [ImageNet] (the class name × 13 adjectives and descriptors × 8 backgrounds plus the prepositions
+//     of the class's first listed WordNet 3.0 hypernym ancestor).
+//   - Scoring ([Score], [ScoreAll]): a caption's score is the decision value of the class's SVM on the difference
+//     between the caption's text embedding and the reference caption's ("a photo of a {class name}",
+//     [Class.Reference]), through the model's pre-processing: decision(pre(t_caption − t_reference)), with t the
+//     text embeddings as the text tower gives them — the reference code's formula. Because pre normalises to unit
+//     length, this ranks captions differently from decision(pre(t_caption)) − decision(pre(t_reference)): the
+//     score measures the direction in which a caption moves away from just naming the class. The lowest score is
+//     the hard caption (the text most aligned with the predicted-failure side of the SVM), the highest the easy
+//     caption.
 //   - Caption check ([CheckCaptions]): rank a class's test images by cosine similarity of their image embedding to
 //     a caption's text embedding, and compare the base model's accuracy on the K nearest images for the hard
 //     caption, the easy caption and the whole class. A hard caption that names a real failure mode gives a lower
@@ -75,9 +80,9 @@ type Class struct {
 	Prepositions []string `json:"prepositions"`
 }
 
-// Reference returns the class's reference caption, "a photo of a {RefNoun or lower-case Name}". Its decision value
-// is subtracted from every caption's, so scores say how much a description moves a text along the class's SVM
-// direction compared with just naming the class.
+// Reference returns the class's reference caption, "a photo of a {RefNoun or lower-case Name}". Its text
+// embedding is subtracted from every caption's before scoring, so scores say in which direction a description
+// moves a text away from just naming the class.
 func (c Class) Reference() string {
 	n := c.RefNoun
 	if n == "" {

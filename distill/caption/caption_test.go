@@ -1,6 +1,7 @@
 package caption
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -98,9 +99,6 @@ func TestVocabularyCounts(t *testing.T) {
 	if len(shirt.Captions()) != 78 || nColours != 13 {
 		t.Errorf("Shirt: %d captions with %d adjectives; want 78 = 3 nouns x 13 adjectives x 2 prepositions", len(shirt.Captions()), nColours)
 	}
-	if len(CelebAAttributes) != 32 {
-		t.Errorf("%d CelebA attribute phrases, want 32", len(CelebAAttributes))
-	}
 	seen := map[string]bool{}
 	for _, a := range CelebAAttributes {
 		if seen[a] || !strings.HasPrefix(a, "who ") {
@@ -133,51 +131,124 @@ func TestVocabularyCounts(t *testing.T) {
 
 func loadExcerpt(t *testing.T) *wordnet.Nouns {
 	t.Helper()
-	n, err := wordnet.LoadNouns("../wordnet/testdata/data.noun.excerpt")
+	n, err := wordnet.LoadNouns("testdata/data.noun.imagenet")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
-func TestImageNetVocabulary(t *testing.T) {
+// TestCelebAVocabularyIsTheReference compares the CelebA vocabulary with CELEBA_CONFIG of the reference's
+// clip_utils.py: its 32 phrases in order (first, last and a few reworded ones elsewhere checked word for word),
+// 288 captions per class, and captions built by its template.
+func TestCelebAVocabularyIsTheReference(t *testing.T) {
+	if len(CelebAAttributes) != 32 {
+		t.Fatalf("%d CelebA attribute phrases, want 32", len(CelebAAttributes))
+	}
+	for i, want := range map[int]string{
+		0: "who has stubble", 2: "who has bags under their eyes", 11: "who is wearing eyeglasses",
+		14: "who has heavy makeup on", 16: "who has a mouth that is slightly open", 20: "who has an oval face",
+		25: "who has a smile", 28: "who has earrings", 30: "who has a lipstick on", 31: "who is wearing a necktie",
+	} {
+		if CelebAAttributes[i] != want {
+			t.Errorf("CelebA attribute %d = %q, reference %q", i, CelebAAttributes[i], want)
+		}
+	}
+	if slices.Contains(CelebAAttributes, "who is bald") {
+		t.Error(`"who is bald" is not in the reference vocabulary`)
+	}
+	if !slices.Equal(CelebANouns, []string{"person", "man", "woman"}) || !slices.Equal(CelebAAdjectives, []string{"", "old", "young"}) {
+		t.Errorf("nouns %q adjectives %q", CelebANouns, CelebAAdjectives)
+	}
+	v := CelebA("old", "young")
+	caps := v.Classes[0].Captions()
+	if len(caps) != 288 || v.Classes[1].Reference() != "a photo of a person" {
+		t.Fatalf("%d captions, reference %q; want 288 and \"a photo of a person\"", len(caps), v.Classes[1].Reference())
+	}
+	// The reference's loop order: nouns, then adjectives, then phrases (index = 96·noun + 32·adjective + phrase).
+	for i, want := range map[int]string{
+		0:   "a photo of a person who has stubble",
+		42:  "a photo of a old person who has a double chin",
+		181: "a photo of a young man who has a pointy nose",
+		253: "a photo of a old woman who is wearing a hat",
+		287: "a photo of a young woman who is wearing a necktie",
+	} {
+		if caps[i].Text != want {
+			t.Errorf("caption %d = %q, reference %q", i, caps[i].Text, want)
+		}
+	}
+}
+
+// TestImageNetVocabularyIsTheReference builds the vocabulary of eight ImageNet classes from the committed WordNet
+// excerpt and compares it with the reference's rules, worked out by hand from the WordNet hypernym chains:
+//
+//	dog            → canine                                   5 prepositions
+//	cowboy hat     → hat → headdress → clothing → covering    3
+//	container ship → cargo ship → ship → vessel               3
+//	goldfinch      → finch → oscine → passerine → bird        6
+//	pizza          → dish → nutriment → food                  4
+//	tench          → cyprinid → … → bony fish → fish          3
+//	crane (bird)   → wading bird → aquatic bird → bird        6
+//	crane (machine)→ lifting device → device                  3
+func TestImageNetVocabularyIsTheReference(t *testing.T) {
 	nouns := loadExcerpt(t)
-	v, err := ImageNet(nouns, []string{"n02084071", "n02123045", "n04254680", "n03124170"},
-		[]string{"dog, domestic dog", "tabby, tabby cat", "soccer ball", "cowboy hat, ten-gallon hat"})
+	wnids := []string{"n02084071", "n03124170", "n03095699", "n01531178", "n07873807", "n01440764", "n02012849", "n03126707"}
+	names := []string{"dog, domestic dog", "cowboy hat, ten-gallon hat", "container ship, containership", "goldfinch",
+		"pizza, pizza pie", "tench, Tinca tinca", "crane", "crane"}
+	v, err := ImageNet(nouns, wnids, names)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nb := len(ImageNetBackgrounds)
 	tests := []struct {
-		name      string
-		nouns     []string
-		extraPrep string // one of the context prepositions expected
-		nPreps    int
+		name, ancestor string
+		extra          []string
 	}{
-		{"dog", []string{"dog", "domestic dog"}, "on a couch", nb + 4},                       // canine, not mammal
-		{"tabby", []string{"tabby", "tabby cat"}, "on a couch", nb + 4},                      // feline
-		{"soccer ball", []string{"soccer ball"}, "held in a hand", nb + 3},                   // equipment
-		{"cowboy hat", []string{"cowboy hat", "ten-gallon hat"}, "worn by a person", nb + 3}, // clothing before covering
+		{"dog", "canine", []string{"in the grass", "in a house", "in the forest", "on the ground", "with a person"}},
+		{"cowboy hat", "covering", []string{"on a table", "with a person", "with a hand"}},
+		{"container ship", "vessel", []string{"in the water", "docked", "in the ocean"}},
+		{"goldfinch", "bird", []string{"in the air", "on the ground", "in a cage", "in the grass", "flying", "perched"}},
+		{"pizza", "food", []string{"on a plate", "on the ground", "on a table", "with a person"}},
+		{"tench", "fish", []string{"in a tank", "with a person", "underwater"}},
+		{"crane", "bird", []string{"in the air", "on the ground", "in a cage", "in the grass", "flying", "perched"}},
+		{"crane", "device", []string{"on a table", "with a person", "with a hand"}},
 	}
+	backgrounds := []string{"", "outside", "inside", "on a black background", "on a white background",
+		"on a green background", "on a blue background", "on a brown background"}
+	adjectives := []string{"", "white", "blue", "red", "green", "black", "yellow", "orange", "brown", "group of",
+		"close-up", "blurry", "far away"}
 	for i, tc := range tests {
 		c := v.Classes[i]
-		if c.Name != tc.name || c.Reference() != "a photo of a "+tc.name {
-			t.Errorf("class %d: name %q reference %q", i, c.Name, c.Reference())
+		if a, err := ImageNetAncestor(nouns, wnids[i]); err != nil || a != tc.ancestor {
+			t.Errorf("%s: ancestor %q (%v), want %q", wnids[i], a, err, tc.ancestor)
 		}
-		if !slices.Equal(c.Nouns, tc.nouns) {
-			t.Errorf("%s: nouns %q, want %q", tc.name, c.Nouns, tc.nouns)
+		if c.Name != tc.name || c.Reference() != "a photo of a "+tc.name || !slices.Equal(c.Nouns, []string{tc.name}) {
+			t.Errorf("class %d: name %q, reference %q, nouns %q", i, c.Name, c.Reference(), c.Nouns)
 		}
-		if len(c.Prepositions) != tc.nPreps || !slices.Contains(c.Prepositions, tc.extraPrep) {
-			t.Errorf("%s: prepositions %q: want %d including %q", tc.name, c.Prepositions, tc.nPreps, tc.extraPrep)
+		if want := append(slices.Clone(backgrounds), tc.extra...); !slices.Equal(c.Prepositions, want) {
+			t.Errorf("%s: prepositions %q, want %q", tc.name, c.Prepositions, want)
 		}
-		if got, want := len(c.Captions()), len(tc.nouns)*len(ImageNetAdjectives)*tc.nPreps; got != want {
+		if !slices.Equal(c.Adjectives, adjectives) {
+			t.Errorf("%s: adjectives %q", tc.name, c.Adjectives)
+		}
+		if got, want := len(c.Captions()), 13*(8+len(tc.extra)); got != want {
 			t.Errorf("%s: %d captions, want %d", tc.name, got, want)
 		}
 	}
-	if len(ImageNetAdjectives) != 13 {
-		t.Errorf("%d ImageNet adjectives, want 13 (none, 8 colours, 4 descriptors)", len(ImageNetAdjectives))
+	dog := v.Classes[0].Captions() // index = 13·adjective + preposition
+	for i, want := range map[int]string{
+		0:   "a photo of a dog",
+		1:   "a photo of a dog outside",
+		2:   "a photo of a dog inside",
+		13:  "a photo of a white dog",
+		51:  "a photo of a red dog with a person",
+		122: "a photo of a group of dog on a green background",
+		168: "a photo of a far away dog with a person",
+	} {
+		if dog[i].Text != want {
+			t.Errorf("dog caption %d = %q, want %q", i, dog[i].Text, want)
+		}
 	}
-	// Default names come from WordNet.
+	// Default names come from WordNet; bad input fails clearly.
 	v2, err := ImageNet(nouns, []string{"n02084071"}, nil)
 	if err != nil || v2.Classes[0].Name != "dog" {
 		t.Errorf("default name: %v, %+v", err, v2)
@@ -190,51 +261,37 @@ func TestImageNetVocabulary(t *testing.T) {
 	}
 }
 
-// TestImageNetContextsResolve checks every synset of ImageNetContexts against the installed WordNet: it exists and
-// is the concept its comment names.
+// TestImageNetContextsResolve checks the reference's table against the installed WordNet 3.0: every name it lists
+// is the first lemma of some noun synset (a misspelt name would silently never match).
 func TestImageNetContextsResolve(t *testing.T) {
 	if _, err := os.Stat(wordnet.DefaultNounFile); err != nil {
 		t.Skipf("%s not installed (apt-get install wordnet-base)", wordnet.DefaultNounFile)
 	}
-	nouns, err := wordnet.LoadNouns("")
+	f, err := os.Open(wordnet.DefaultNounFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{
-		"n01503061": "bird", "n02512053": "fish", "n02062017": "aquatic_mammal", "n01661091": "reptile",
-		"n01627424": "amphibian", "n02469914": "primate", "n02083346": "canine", "n02120997": "feline",
-		"n02329401": "rodent", "n01874434": "marsupial", "n02370806": "ungulate", "n01861778": "mammal",
-		"n01905661": "invertebrate", "n12992868": "fungus", "n13134947": "fruit", "n11669921": "flower",
-		"n07707451": "vegetable", "n00021265": "food", "n07555863": "food", "n02686568": "aircraft",
-		"n04530566": "vessel", "n04576211": "wheeled_vehicle", "n03405725": "furniture", "n03051540": "clothing",
-		"n03800933": "musical_instrument", "n04341686": "structure", "n09287968": "geological_formation",
-		"n00007846": "person", "n03183080": "device", "n03094503": "container", "n03563967": "implement",
-		"n03294048": "equipment", "n03122748": "covering", "n03575240": "instrumentality",
+	defer f.Close()
+	firstLemmas := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 4 && !strings.HasPrefix(sc.Text(), " ") {
+			firstLemmas[strings.ToLower(fields[4])] = true
+		}
 	}
 	n := 0
 	for _, e := range ImageNetContexts {
 		for _, a := range e.Ancestors {
-			s, err := nouns.ByWNID(a)
-			if err != nil {
-				t.Errorf("%s: %v", a, err)
-				continue
-			}
-			if s.Lemmas[0] != want[a] {
-				t.Errorf("%s is %q, the table means %q", a, s.Lemmas[0], want[a])
-			}
 			n++
+			if !firstLemmas[a] {
+				t.Errorf("ImageNetContexts lists %q, the first lemma of no WordNet noun synset", a)
+			}
 		}
 	}
-	if n != len(want) {
-		t.Errorf("table lists %d synsets, test knows %d", n, len(want))
-	}
-	// A class whose nearest listed ancestor is deep: a container ship is a vessel (watercraft), not a container.
-	v, err := ImageNet(nouns, []string{"n03095699"}, []string{"container ship"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(v.Classes[0].Prepositions, "docked in a harbor") {
-		t.Errorf("container ship prepositions %q, want the vessel context", v.Classes[0].Prepositions)
+	if n != 38 || len(ImageNetContexts) != 16 {
+		t.Errorf("%d names in %d groups; the reference's table has 38 (\"fruit\" twice) in 16", n, len(ImageNetContexts))
 	}
 }
 
@@ -287,7 +344,17 @@ func rows(t *testing.T, r ...[]float32) matrix.Dense {
 	return m
 }
 
-// linearScorer is a per-class linear SVM on L2-normalised vectors: decision = w_c · v/|v| + b_c.
+// differenceOf returns a − b element-wise.
+func differenceOf(a, b []float32) []float32 {
+	out := make([]float32, len(a))
+	for k := range a {
+		out[k] = a[k] - b[k]
+	}
+	return out
+}
+
+// linearScorer is a per-class linear SVM on L2-normalised vectors: decision = w_c · v/|v| + b_c (a zero vector
+// stays zero, as in distill's pre-processing).
 type linearScorer struct {
 	w [][]float32
 	b []float32
@@ -301,6 +368,9 @@ func (s *linearScorer) DecisionFor(class int, vecs matrix.Dense) ([]float32, err
 	for i := range vecs.Rows {
 		v := vecs.Row(i)
 		n := norm(v)
+		if n == 0 {
+			n = 1
+		}
 		d := 0.0
 		for j := range v {
 			d += float64(s.w[class][j]) * float64(v[j]) / n
@@ -357,20 +427,21 @@ func TestScorePlanted(t *testing.T) {
 		if !(hard[0].Score < 0 && easy[0].Score > hard[0].Score) {
 			t.Errorf("class %s: hard score %.3f, easy %.3f", r.Name, hard[0].Score, easy[0].Score)
 		}
-		// Sorted, and every score is decision minus the reference's.
+		// Sorted, and every score is the decision value of the caption's embedding minus the reference's.
 		for j := 1; j < len(r.Captions); j++ {
 			if r.Captions[j].Score < r.Captions[j-1].Score {
 				t.Fatalf("class %s: captions not sorted at %d", r.Name, j)
 			}
 		}
-		ref, _ := sc.DecisionFor(i, rows(t, emb.embed(r.Reference)))
+		refVec := emb.embed(r.Reference)
+		ref, _ := sc.DecisionFor(i, rows(t, refVec))
 		if r.ReferenceDecision != ref[0] {
 			t.Errorf("class %s: reference decision %v, want %v", r.Name, r.ReferenceDecision, ref[0])
 		}
 		for _, c := range r.Captions {
-			d, _ := sc.DecisionFor(i, rows(t, emb.embed(c.Text)))
-			if c.Decision != d[0] || c.Score != d[0]-ref[0] {
-				t.Fatalf("class %s: %q decision %v score %v, want %v and %v", r.Name, c.Text, c.Decision, c.Score, d[0], d[0]-ref[0])
+			d, _ := sc.DecisionFor(i, rows(t, emb.embed(c.Text), differenceOf(emb.embed(c.Text), refVec)))
+			if c.Decision != d[0] || c.Score != d[1] {
+				t.Fatalf("class %s: %q decision %v score %v, want %v and %v", r.Name, c.Text, c.Decision, c.Score, d[0], d[1])
 			}
 		}
 		// Every caption naming the minority colour scores below the class's median.
@@ -384,6 +455,82 @@ func TestScorePlanted(t *testing.T) {
 	// Each text embedded once: 78 captions per class, the reference being one of them ("a photo of a shirt").
 	if emb.texts != 2*78 {
 		t.Errorf("embedded %d texts, want %d", emb.texts, 2*78)
+	}
+}
+
+// tableEmbedder returns fixed vectors for fixed texts.
+type tableEmbedder map[string][]float32
+
+func (e tableEmbedder) EmbedTexts(_ context.Context, texts []string) (matrix.Dense, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		v, ok := e[t]
+		if !ok {
+			return matrix.Dense{}, fmt.Errorf("no vector for %q", t)
+		}
+		out[i] = v
+	}
+	return matrix.FromRows(out)
+}
+
+// whitenedScorer is the method's scorer in two dimensions: whiten with mean and std, scale to unit length, then
+// w·x + b.
+type whitenedScorer struct{ mean, std, w [2]float64 }
+
+const whitenedBias = 0.5
+
+func (s whitenedScorer) DecisionFor(_ int, vecs matrix.Dense) ([]float32, error) {
+	out := make([]float32, vecs.Rows)
+	for i := range out {
+		v := vecs.Row(i)
+		z := [2]float64{(float64(v[0]) - s.mean[0]) / s.std[0], (float64(v[1]) - s.mean[1]) / s.std[1]}
+		n := math.Hypot(z[0], z[1])
+		out[i] = float32((s.w[0]*z[0]+s.w[1]*z[1])/n + whitenedBias)
+	}
+	return out, nil
+}
+
+// TestScoreReferenceFormula checks scores against the reference code's formula, decision(pre(t_cap − t_ref)),
+// computed by hand: mean (1, 0), std (1, 2), w = (1, 0), b = 0.5, t_ref = (1, 2).
+//
+//	caption "a photo of a red shirt",   t = (4, 2):   t − t_ref = (3, 0)  → whitened (2, 0)   → unit (1, 0)          → 1.5
+//	caption "a photo of a blue shirt",  t = (1, 6):   t − t_ref = (0, 4)  → whitened (−1, 2)  → unit (−1, 2)/√5      → 0.5 − 1/√5
+//	caption "a photo of a green shirt", t = (−2, 2):  t − t_ref = (−3, 0) → whitened (−4, 0)  → unit (−1, 0)         → −0.5
+//
+// The former formula, decision(pre(t_cap)) − decision(pre(t_ref)), gives 3/√10, 0 and −3/√10 instead.
+func TestScoreReferenceFormula(t *testing.T) {
+	emb := tableEmbedder{
+		"a photo of a shirt":       {1, 2},
+		"a photo of a red shirt":   {4, 2},
+		"a photo of a blue shirt":  {1, 6},
+		"a photo of a green shirt": {-2, 2},
+	}
+	sc := whitenedScorer{mean: [2]float64{1, 0}, std: [2]float64{1, 2}, w: [2]float64{1, 0}}
+	c := Class{Name: "shirt", Nouns: []string{"shirt"}, Adjectives: []string{"red", "blue", "green"}}
+	r, err := Score(context.Background(), emb, sc, 0, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{
+		"a photo of a green shirt": -0.5,
+		"a photo of a blue shirt":  0.5 - 1/math.Sqrt(5),
+		"a photo of a red shirt":   1.5,
+	}
+	order := []string{"a photo of a green shirt", "a photo of a blue shirt", "a photo of a red shirt"}
+	for j, cp := range r.Captions {
+		if cp.Text != order[j] {
+			t.Errorf("rank %d: %q, want %q", j, cp.Text, order[j])
+		}
+		if math.Abs(float64(cp.Score)-want[cp.Text]) > 1e-6 {
+			t.Errorf("%q: score %.7f, want %.7f", cp.Text, cp.Score, want[cp.Text])
+		}
+	}
+	// The caption's own decision value stays informative: "red" is (4, 2) → whitened (3, 1) → 3/√10 + 0.5.
+	if d := r.Captions[2].Decision; math.Abs(float64(d)-(3/math.Sqrt(10)+0.5)) > 1e-6 {
+		t.Errorf("decision of the red caption %.7f, want %.7f", d, 3/math.Sqrt(10)+0.5)
+	}
+	if r.ReferenceDecision != whitenedBias {
+		t.Errorf("reference decision %v, want 0.5 (whitened (0, 1) ⟂ w)", r.ReferenceDecision)
 	}
 }
 

@@ -1,19 +1,20 @@
 package caption
 
+// The CelebA vocabulary is the reference code's, word for word: CELEBA_CONFIG in
+// failure_directions/src/clip_utils.py of MadryLab/failure-directions.
+
 // CelebANouns are the nouns of the CelebA vocabulary.
 var CelebANouns = []string{"person", "man", "woman"}
 
 // CelebAAdjectives are the adjectives of the CelebA vocabulary ("" = none).
 var CelebAAdjectives = []string{"", "old", "young"}
 
-// CelebAAttributes are the 32 attribute phrases of the CelebA vocabulary, used in the preposition slot. They
-// follow CelebA's annotated face attributes, leaving out the ones that are the usual task labels or template words
-// (male, young), judgements (attractive) and image quality (blurry), and a few with no clear visual phrase.
+// CelebAAttributes are the 32 attribute phrases of the CelebA vocabulary, used in the preposition slot, in the
+// reference's order.
 var CelebAAttributes = []string{
-	"who has a five o'clock shadow",
+	"who has stubble",
 	"who has arched eyebrows",
-	"who has bags under the eyes",
-	"who is bald",
+	"who has bags under their eyes",
 	"who has bangs",
 	"who has big lips",
 	"who has a big nose",
@@ -25,9 +26,9 @@ var CelebAAttributes = []string{
 	"who is wearing eyeglasses",
 	"who has a goatee",
 	"who has gray hair",
-	"who is wearing heavy makeup",
+	"who has heavy makeup on",
 	"who has high cheekbones",
-	"who has a slightly open mouth",
+	"who has a mouth that is slightly open",
 	"who has a mustache",
 	"who has narrow eyes",
 	"who has no beard",
@@ -36,12 +37,13 @@ var CelebAAttributes = []string{
 	"who has a receding hairline",
 	"who has rosy cheeks",
 	"who has sideburns",
-	"who is smiling",
+	"who has a smile",
 	"who has straight hair",
 	"who has wavy hair",
-	"who is wearing earrings",
+	"who has earrings",
 	"who is wearing a hat",
-	"who is wearing lipstick",
+	"who has a lipstick on",
+	"who is wearing a necktie",
 }
 
 // CelebA returns the CelebA vocabulary for a task with the given class names (e.g. "old", "young"): every class

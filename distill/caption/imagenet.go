@@ -7,68 +7,68 @@ import (
 	"github.com/faildirs/faildirs/distill/wordnet"
 )
 
-// ImageNetAdjectives are the adjectives of the ImageNet vocabulary: none, eight colours and four descriptors of
-// how the object appears.
+// The ImageNet vocabulary is the reference code's: ADJECTIVES, DESCRIPTORS, BACKGROUNDS and ANCESTOR_TO_PREPS in
+// failure_directions/src/clip_utils.py of MadryLab/failure-directions (release of December 2022), with the noun
+// rule of the paper's version of that file (the class name; the release's last commit names the matched ancestor
+// instead).
+
+// ImageNetAdjectives are the adjectives of the ImageNet vocabulary, in the reference's order: none, eight colours
+// (ADJECTIVES) and four descriptors of how the object appears (DESCRIPTORS).
 var ImageNetAdjectives = []string{"", "white", "blue", "red", "green", "black", "yellow", "orange", "brown",
 	"group of", "close-up", "blurry", "far away"}
 
-// ImageNetBackgrounds are the prepositions every ImageNet class gets ("" = none); [ImageNetContexts] adds
-// class-specific ones.
-var ImageNetBackgrounds = []string{"", "outdoors", "indoors", "on a white background", "on a black background",
+// ImageNetBackgrounds are the prepositions every ImageNet class gets (BACKGROUNDS; "" = none); [ImageNetContexts]
+// adds class-specific ones.
+var ImageNetBackgrounds = []string{"", "outside", "inside", "on a black background", "on a white background",
 	"on a green background", "on a blue background", "on a brown background"}
 
-// ImageNetContext gives the prepositions of the classes below some WordNet synsets.
+// ImageNetContext gives the prepositions of the classes whose first listed ancestor is one of Ancestors.
 type ImageNetContext struct {
-	// Ancestors are WordNet 3.0 noun synsets, as "n" + offset, with their first lemma in a comment.
+	// Ancestors are WordNet noun synsets by name as NLTK writes it: the synset's first lemma in lower case, with
+	// "_" for spaces ("geological_formation"). Any synset of that name matches.
 	Ancestors []string
-	// Prepositions are added to the backgrounds of every class that has one of Ancestors as its nearest listed
-	// ancestor.
+	// Prepositions are added after [ImageNetBackgrounds].
 	Prepositions []string
 }
 
-// ImageNetContexts maps groups of WordNet synsets to typical surroundings. A class takes the entry of its nearest
-// listed ancestor (the class's own synset first, then its hypernym ancestors in [wordnet.Nouns.Ancestors]
-// order), so a dog (canine) gets the canine entry, not the mammal one; a class with no listed ancestor gets only
-// the backgrounds.
+// ImageNetContexts is the reference's ANCESTOR_TO_PREPS table. A class takes the entry of the first synset, in
+// the order [the class's own synset, then its hypernyms depth first as WordNet lists them], whose name is listed
+// (so a dog, via "canine", gets the animals' entry; a container ship, via "vessel", the boats'). Every noun
+// synset descends from "entity", whose entry adds nothing. The paper-era file spelled one food preposition "one
+// the ground"; the release (taken here) corrected it.
 var ImageNetContexts = []ImageNetContext{
-	{[]string{"n01503061" /* bird */}, []string{"flying", "perched on a branch", "in the sky", "on the ground", "in a cage"}},
-	{[]string{"n02512053" /* fish */, "n02062017" /* aquatic_mammal */}, []string{"underwater", "in an aquarium", "held by a person"}},
-	{[]string{"n01661091" /* reptile */, "n01627424" /* amphibian */}, []string{"on a rock", "in the grass", "on the ground", "in a terrarium"}},
-	{[]string{"n02469914" /* primate */}, []string{"in a tree", "on the ground", "in the grass"}},
-	{[]string{"n02083346" /* canine */, "n02120997" /* feline */}, []string{"in the grass", "on a couch", "in the snow", "with a person"}},
-	{[]string{"n02329401" /* rodent */, "n01874434" /* marsupial */, "n02370806" /* ungulate */, "n01861778" /* mammal */},
-		[]string{"in the grass", "in a field", "in the forest", "on the ground"}},
-	{[]string{"n01905661" /* invertebrate */}, []string{"on a leaf", "in the grass", "on the ground"}},
-	{[]string{"n12992868" /* fungus */}, []string{"on the ground", "in the forest"}},
-	{[]string{"n13134947" /* fruit */, "n11669921" /* flower */, "n07707451" /* vegetable */},
-		[]string{"on a table", "on a plant", "in a basket", "held by a person"}},
-	{[]string{"n00021265" /* food */, "n07555863" /* food */}, []string{"on a plate", "on a table", "in a bowl"}},
-	{[]string{"n02686568" /* aircraft */}, []string{"in the sky", "on the runway"}},
-	{[]string{"n04530566" /* vessel */}, []string{"on the water", "docked in a harbor", "at sea"}},
-	{[]string{"n04576211" /* wheeled_vehicle */}, []string{"on the road", "parked", "in a city street"}},
-	{[]string{"n03405725" /* furniture */}, []string{"in a living room", "in a house"}},
-	{[]string{"n03051540" /* clothing */}, []string{"worn by a person", "on a hanger", "folded on a table"}},
-	{[]string{"n03800933" /* musical_instrument */}, []string{"played by a person", "on a stage"}},
-	{[]string{"n04341686" /* structure */}, []string{"in a city", "in the countryside"}},
-	{[]string{"n09287968" /* geological_formation */}, []string{"in the distance", "under a blue sky"}},
-	{[]string{"n00007846" /* person */}, []string{"on a field", "in a crowd"}},
-	{[]string{"n03183080" /* device */, "n03094503" /* container */, "n03563967" /* implement */, "n03294048", /* equipment */
-		"n03122748" /* covering */, "n03575240" /* instrumentality */}, []string{"on a table", "held in a hand", "with a person"}},
+	{[]string{"reptile", "amphibian"}, []string{"in a tank", "on the ground", "on a rock", "in the grass"}},
+	{[]string{"marsupial", "swine", "bovid", "feline", "canine", "rodent"},
+		[]string{"in the grass", "in a house", "in the forest", "on the ground", "with a person"}},
+	{[]string{"fungus"}, []string{"on the ground", "in the grass"}},
+	{[]string{"food"}, []string{"on a plate", "on the ground", "on a table", "with a person"}},
+	{[]string{"geological_formation", "train", "mammal", "structure", "entity"}, []string{}},
+	{[]string{"wheeled_vehicle", "bus", "vehicle"}, []string{"on the road", "parked"}},
+	{[]string{"fruit", "fruit", "flower"}, []string{"on a table", "on the ground", "on a tree", "with a person", "in the grass"}},
+	{[]string{"fish", "aquatic_mammal"}, []string{"in a tank", "with a person", "underwater"}},
+	{[]string{"person"}, []string{"in a house", "on a field"}},
+	{[]string{"equipment", "instrumentality", "appliance", "container", "fabric", "covering", "device", "implement"},
+		[]string{"on a table", "with a person", "with a hand"}},
+	{[]string{"primate"}, []string{"in a tree", "on the ground", "in the grass"}},
+	{[]string{"invertebrate"}, []string{"in the grass", "on the ground", "in a house"}},
+	{[]string{"bird"}, []string{"in the air", "on the ground", "in a cage", "in the grass", "flying", "perched"}},
+	{[]string{"aircraft"}, []string{"in the air", "on the ground"}},
+	{[]string{"furniture"}, []string{"in a house"}},
+	{[]string{"vessel"}, []string{"in the water", "docked", "in the ocean"}},
 }
 
-// maxExtraImageNetNouns bounds the synonyms taken from a class's synset besides its name.
-const maxExtraImageNetNouns = 2
-
 // ImageNet returns the vocabulary of ImageNet classes given by their WordNet ids ("n02084071"), read from the
-// noun database nouns (see [wordnet.LoadNouns]).
+// noun database nouns (see [wordnet.LoadNouns]), built as the reference code builds it:
 //
-// names, when not nil, gives each class's display name (the part before the first comma is used, so the usual
-// "tench, Tinca tinca" labels work); otherwise the synset's first lemma is. Per class:
-//   - Nouns: the name, then up to two more of the synset's lemmas that are plain lower-case words (scientific
-//     and proper names are skipped).
-//   - Adjectives: [ImageNetAdjectives].
-//   - Prepositions: [ImageNetBackgrounds] plus the [ImageNetContexts] entry of the nearest listed ancestor.
-//   - Reference caption: "a photo of a {name}".
+//   - Name, noun and reference caption: names[i] up to its first comma (the usual ILSVRC labels, "tench, Tinca
+//     tinca" → "tench"), or, when names is nil, the synset's first lemma. One noun per class.
+//   - Adjectives: [ImageNetAdjectives] (13, none included).
+//   - Prepositions: [ImageNetBackgrounds] (8, none included) followed by the [ImageNetContexts] entry of the
+//     class's first listed ancestor (0 to 6 more).
+//
+// A class thus has 13 × (8 + k) captions: 169 for a dog, 143 for a cowboy hat, 104 for a structure. The reference
+// keys its tables by class name, so where ImageNet repeats a name (two "crane"s: a bird and a machine) both classes
+// get the prepositions of the later one there; here each class gets its own.
 func ImageNet(nouns *wordnet.Nouns, wnids []string, names []string) (Vocabulary, error) {
 	if nouns == nil {
 		return Vocabulary{}, fmt.Errorf("caption: ImageNet vocabulary needs the WordNet nouns")
@@ -76,14 +76,10 @@ func ImageNet(nouns *wordnet.Nouns, wnids []string, names []string) (Vocabulary,
 	if names != nil && len(names) != len(wnids) {
 		return Vocabulary{}, fmt.Errorf("caption: %d ImageNet names for %d class ids", len(names), len(wnids))
 	}
-	contexts := make(map[int][]string)
+	contexts := make(map[string][]string)
 	for _, e := range ImageNetContexts {
 		for _, a := range e.Ancestors {
-			off, err := wordnet.ParseWNID(a)
-			if err != nil {
-				return Vocabulary{}, fmt.Errorf("caption: ImageNetContexts: %w", err)
-			}
-			contexts[off] = e.Prepositions
+			contexts[a] = e.Prepositions
 		}
 	}
 	v := Vocabulary{Name: "imagenet"}
@@ -100,42 +96,60 @@ func ImageNet(nouns *wordnet.Nouns, wnids []string, names []string) (Vocabulary,
 				return Vocabulary{}, fmt.Errorf("caption: ImageNet class %d (%s): empty name %q", i, id, names[i])
 			}
 		}
-		ancestors, err := nouns.Ancestors(s.Offset)
+		ancestor, err := ImageNetAncestor(nouns, id)
 		if err != nil {
-			return Vocabulary{}, fmt.Errorf("caption: ImageNet class %d (%s): %w", i, id, err)
+			return Vocabulary{}, fmt.Errorf("caption: ImageNet class %d: %w", i, err)
 		}
-		preps := append([]string(nil), ImageNetBackgrounds...)
-		for _, a := range append([]*wordnet.Synset{s}, ancestors...) {
-			if extra, ok := contexts[a.Offset]; ok {
-				preps = append(preps, extra...)
-				break
-			}
-		}
-		c := Class{
+		v.Classes = append(v.Classes, Class{
 			Name:         name,
 			RefNoun:      name,
 			Nouns:        []string{name},
 			Adjectives:   append([]string(nil), ImageNetAdjectives...),
-			Prepositions: preps,
-		}
-		for _, l := range s.Names() {
-			if len(c.Nouns) > maxExtraImageNetNouns {
-				break
-			}
-			if l == strings.ToLower(l) && !strings.EqualFold(l, name) && !containsFold(c.Nouns, l) {
-				c.Nouns = append(c.Nouns, l)
-			}
-		}
-		v.Classes = append(v.Classes, c)
+			Prepositions: append(append([]string(nil), ImageNetBackgrounds...), contexts[ancestor]...),
+		})
 	}
 	return v, v.Validate()
 }
 
-func containsFold(xs []string, s string) bool {
-	for _, x := range xs {
-		if strings.EqualFold(x, s) {
-			return true
+// ImageNetAncestor returns the name of the first synset listed in [ImageNetContexts] among the class's own synset
+// and its hypernyms, visited depth first in the order WordNet lists the hypernym pointers (instance-hypernym
+// pointers are not followed, as in NLTK's Synset.hypernyms). It fails when a hypernym is missing from nouns (an
+// excerpt) or no listed synset is reached.
+func ImageNetAncestor(nouns *wordnet.Nouns, wnid string) (string, error) {
+	listed := make(map[string]bool)
+	for _, e := range ImageNetContexts {
+		for _, a := range e.Ancestors {
+			listed[a] = true
 		}
 	}
-	return false
+	s, err := nouns.ByWNID(wnid)
+	if err != nil {
+		return "", err
+	}
+	seen := make(map[int]bool)
+	var visit func(s *wordnet.Synset) (string, error)
+	visit = func(s *wordnet.Synset) (string, error) {
+		if name := strings.ToLower(s.Lemmas[0]); listed[name] {
+			return name, nil
+		}
+		seen[s.Offset] = true
+		for _, h := range s.Hypernyms {
+			if seen[h] {
+				continue // everything below it was visited, without a match
+			}
+			hs, ok := nouns.Synset(h)
+			if !ok {
+				return "", fmt.Errorf("wordnet: synset %08d points to missing hypernym %08d", s.Offset, h)
+			}
+			if name, err := visit(hs); name != "" || err != nil {
+				return name, err
+			}
+		}
+		return "", nil
+	}
+	name, err := visit(s)
+	if err == nil && name == "" {
+		err = fmt.Errorf("caption: %s (%s) has no ancestor listed in ImageNetContexts", wnid, s.Name())
+	}
+	return name, err
 }

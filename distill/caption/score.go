@@ -28,10 +28,11 @@ type Scorer interface {
 // Scored is a caption with its decision value and score.
 type Scored struct {
 	Caption
-	// Decision is the SVM decision value of the caption's text embedding.
+	// Decision is the SVM decision value of the caption's own text embedding (informative).
 	Decision float32 `json:"decision"`
-	// Score is Decision minus the reference caption's decision value: negative = more "failure-like" than just
-	// naming the class.
+	// Score is the SVM decision value of the difference between the caption's and the reference caption's text
+	// embeddings, through the model's pre-processing: decision(pre(t_caption − t_reference)), as the reference
+	// code computes it. Low = the caption moves the text towards the failure side of the SVM.
 	Score float32 `json:"score"`
 }
 
@@ -136,36 +137,50 @@ func scoreClasses(ctx context.Context, emb TextEmbedder, sc Scorer, classIdx []i
 	}
 	out := make([]*Ranking, len(classes))
 	for i, c := range classes {
-		idx := make([]int, 0, len(caps[i])+1)
-		idx = append(idx, pos[c.Reference()])
-		for _, cp := range caps[i] {
-			idx = append(idx, pos[cp.Text])
+		ref := vecs.Row(pos[c.Reference()])
+		// Rows 0..n: the reference's and every caption's embedding; rows n+1..2n: caption − reference.
+		n := len(caps[i])
+		in := matrix.Zeros(2*n+1, vecs.Cols)
+		copy(in.Row(0), ref)
+		for j, cp := range caps[i] {
+			copy(in.Row(1+j), vecs.Row(pos[cp.Text]))
+			difference(in.Row(n+1+j), vecs.Row(pos[cp.Text]), ref)
 		}
-		dec, err := sc.DecisionFor(classIdx[i], vecs.Select(idx))
+		dec, err := sc.DecisionFor(classIdx[i], in)
 		if err != nil {
 			return nil, fmt.Errorf("caption: decision values for class %d (%q): %w", classIdx[i], c.Name, err)
 		}
-		if len(dec) != len(idx) {
-			return nil, fmt.Errorf("caption: scorer returned %d decision values for %d texts of class %d", len(dec), len(idx), classIdx[i])
+		if len(dec) != in.Rows {
+			return nil, fmt.Errorf("caption: scorer returned %d decision values for %d texts of class %d", len(dec), in.Rows, classIdx[i])
 		}
 		for j, d := range dec {
 			if math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
-				text := c.Reference()
-				if j > 0 {
-					text = caps[i][j-1].Text
+				what := fmt.Sprintf("%q", c.Reference())
+				switch {
+				case j > n:
+					what = fmt.Sprintf("%q minus the reference", caps[i][j-n-1].Text)
+				case j > 0:
+					what = fmt.Sprintf("%q", caps[i][j-1].Text)
 				}
-				return nil, fmt.Errorf("caption: class %d: decision value of %q is %v", classIdx[i], text, d)
+				return nil, fmt.Errorf("caption: class %d: decision value of %s is %v", classIdx[i], what, d)
 			}
 		}
 		r := &Ranking{Class: classIdx[i], Name: c.Name, Reference: c.Reference(), ReferenceDecision: dec[0]}
-		r.Captions = make([]Scored, len(caps[i]))
+		r.Captions = make([]Scored, n)
 		for j, cp := range caps[i] {
-			r.Captions[j] = Scored{Caption: cp, Decision: dec[j+1], Score: dec[j+1] - dec[0]}
+			r.Captions[j] = Scored{Caption: cp, Decision: dec[j+1], Score: dec[n+1+j]}
 		}
 		slices.SortStableFunc(r.Captions, func(a, b Scored) int { return cmp.Compare(a.Score, b.Score) })
 		out[i] = r
 	}
 	return out, nil
+}
+
+// difference writes caption − reference element-wise into dst: the vector whose decision value is a caption's score.
+func difference(dst, caption, reference []float32) {
+	for k, v := range caption {
+		dst[k] = v - reference[k]
+	}
 }
 
 // embedAll embeds texts in batches and checks the vectors' shape.

@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/models"
 )
@@ -60,6 +61,9 @@ type Config struct {
 	// SVMCs is the grid of SVM costs searched by cross-validation; nil means the paper's {1e-6, …, 1}
 	// (distill.DefaultOptions). A single value fixes C.
 	SVMCs []float64 `json:"svm_cs,omitempty"`
+	// SVMCompat selects distill.CompatReference to reproduce the reference code's choices (ties to the smaller C,
+	// libsvm's bias at small C); empty means distill's default.
+	SVMCompat distill.Compat `json:"svm_compat,omitempty"`
 	// CaptionK is the number of nearest test images of the caption check. Default 50.
 	CaptionK int `json:"caption_k"`
 	// GalleryN is the number of hard and of easy images shown per class. Default 8.

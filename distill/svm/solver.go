@@ -63,6 +63,8 @@ type Options struct {
 	ItersPerCall int
 	// Form selects how Q·v products are computed (default FormAuto).
 	Form Form
+	// Bias selects the bias where the optimum leaves it free (default BiasAny; see [BiasLibsvm]).
+	Bias BiasRule
 	// WeightsFor lists the problem indices p (the same in every group) whose weights W and raw-row biases B are
 	// formed at the end; nil means all. Decision values and certificates are returned for every problem.
 	WeightsFor []int
@@ -106,6 +108,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Form < FormAuto || o.Form > FormKernel {
 		return o, fmt.Errorf("svm: unknown Options.Form %d", int(o.Form))
+	}
+	if o.Bias != BiasAny && o.Bias != BiasLibsvm {
+		return o, fmt.Errorf("svm: unknown Options.Bias %d", int(o.Bias))
 	}
 	for _, p := range o.WeightsFor {
 		if p < 0 {
@@ -220,6 +225,9 @@ func Solve(b compute.Backend, pr *Problems, opts Options) (*Result, error) {
 			}
 			in.uMax[gp] = umax + 1
 		}
+	}
+	if opts.Bias == BiasLibsvm && total > 0 {
+		total -= replayDegenerate(pr, res, active0, opts.WeightsFor)
 	}
 	if total > 0 {
 		prepareRows(pr, in)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +21,8 @@ import (
 	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/internal/atomicfile"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/core/tensors/numpy"
 )
 
 // benchSVMReport is the JSON written by "faildirs bench-svm --json". Its keys are those of the report of the
@@ -53,7 +57,30 @@ type benchSVMReport struct {
 	TestPrecisionGlobal         float64                           `json:"test_error_precision_global"`
 	TestRecallGlobal            float64                           `json:"test_error_recall_global"`
 	TopKSurfacing               map[string]distill.SurfacingPoint `json:"topk_surfacing"`
+	Compat                      string                            `json:"compat"`
+	PerClassC                   []*float64                        `json:"per_class_C"`
+	Reference                   *refComparison                    `json:"reference_comparison,omitempty"`
 	Env                         map[string]string                 `json:"env"`
+}
+
+// refComparison compares a fit with fit_svm_ref.py's results on the same data.
+type refComparison struct {
+	// File is the reference JSON; Decisions its test decision values.
+	File      string `json:"file"`
+	Decisions string `json:"decisions"`
+	// ClassesWithClassifier counts the classes the reference fitted; CAgree how many of them got the same C here
+	// (CAgreement is the fraction); FittedOnlyHere and FittedOnlyThere count classes with an SVM on one side only.
+	ClassesWithClassifier int     `json:"classes_with_classifier"`
+	CAgree                int     `json:"c_agree"`
+	CAgreement            float64 `json:"c_agreement"`
+	FittedOnlyHere        int     `json:"fitted_only_here"`
+	FittedOnlyThere       int     `json:"fitted_only_there"`
+	// SpearmanPooled is the Spearman rank correlation of all test decision values with the reference's;
+	// SpearmanMeanPerClass the mean over the classes both sides fitted of the within-class correlation (classes
+	// where either side is constant are left out, counted in ConstantClasses).
+	SpearmanPooled       float64 `json:"spearman_pooled"`
+	SpearmanMeanPerClass float64 `json:"spearman_mean_per_class"`
+	ConstantClasses      int     `json:"constant_classes"`
 }
 
 func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -67,9 +94,11 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	tol := fs.Float64("tol", 0, "solver tolerance: relative duality gap (default 1e-3)")
 	maxIter := fs.Int("max-iter", 0, "solver iteration limit (default 5000)")
 	showProgress := fs.Bool("progress", false, "show a progress bar of the solved SVM problems")
+	compatFlag := fs.String("compat", "default", "default, or reference: the reference code's choices (ties to the smaller C, libsvm's bias)")
+	refJSON := fs.String("ref", "", "fit_svm_ref.py's svm_<data>_<method>.json: compare per-class C and test decisions (decisions_*.npy beside it)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the fit to this file")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: faildirs bench-svm --data DIR [--ks 50,100,200] [--json FILE] [--decisions FILE.npy]")
+		fmt.Fprintln(stderr, "usage: faildirs bench-svm --data DIR [--compat reference] [--ref svm_X_svc.json] [--ks 50,100,200] [--json FILE] [--decisions FILE.npy]")
 		fmt.Fprintln(stderr, "\nFits the failure SVMs (paper recipe, batched GoMLX solver) on DIR's val split, whitening with")
 		fmt.Fprintln(stderr, "train's statistics, and reports fit time and test metrics comparable with scikit-learn's SVC on the same data.")
 		fs.PrintDefaults()
@@ -93,6 +122,9 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	defer b.Finalize()
 
 	opts := distill.DefaultOptions()
+	if opts.Compat, err = distill.ParseCompat(*compatFlag); err != nil {
+		return err
+	}
 	opts.Solver.Tol, opts.Solver.MaxIter = *tol, *maxIter
 	opts.Progress = io.Discard
 	if *showProgress {
@@ -124,6 +156,11 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	rep := newBenchSVMReport(filepath.Base(filepath.Clean(*dataDir)), info, model, ev, fit)
+	if *refJSON != "" {
+		if rep.Reference, err = compareWithReference(*refJSON, rep.PerClassC, test.Labels, ev.Decisions); err != nil {
+			return err
+		}
+	}
 	printBenchSVM(stdout, rep, ev)
 	if *jsonOut != "" {
 		data, err := json.MarshalIndent(rep, "", " ")
@@ -201,7 +238,7 @@ func newBenchSVMReport(data string, info backend.Info, model *distill.FailureMod
 		TestBalancedAccGlobal: ev.Global.BalancedAccuracy, TestAccGlobal: ev.Global.Accuracy,
 		TestBalancedAccMeanPerClass: ev.MeanPerClass.BalancedAccuracy, TestAUROCMeanPerClass: ev.MeanPerClass.AUROC,
 		TestPrecisionGlobal: ev.Global.Precision, TestRecallGlobal: ev.Global.Recall,
-		TopKSurfacing: map[string]distill.SurfacingPoint{},
+		TopKSurfacing: map[string]distill.SurfacingPoint{}, Compat: cmp.Or(string(model.Options.Compat), "default"),
 		Env: map[string]string{"go": runtime.Version(), "goarch": runtime.GOARCH, "num_cpu": strconv.Itoa(runtime.NumCPU()),
 			"simd": strconv.FormatBool(backend.SIMDCompiled)},
 	}
@@ -212,8 +249,10 @@ func newBenchSVMReport(data string, info backend.Info, model *distill.FailureMod
 	for _, c := range model.Classes() {
 		if !c.Status.HasClassifier() {
 			rep.SkippedReasons[string(c.Status)]++
+			rep.PerClassC = append(rep.PerClassC, nil)
 			continue
 		}
+		rep.PerClassC = append(rep.PerClassC, &c.C)
 		rep.NClassesFit++
 		cvSum += c.CVBalancedAcc
 		rep.BestCHist[strconv.FormatFloat(c.C, 'g', -1, 64)]++
@@ -242,12 +281,160 @@ func printBenchSVM(w io.Writer, rep benchSVMReport, ev *distill.Evaluation) {
 	fmt.Fprintf(w, "test bal acc:    global %.4f, mean per class %.4f (accuracy %.4f; error precision %.3f, recall %.3f; AUROC %.4f)\n",
 		rep.TestBalancedAccGlobal, rep.TestBalancedAccMeanPerClass, rep.TestAccGlobal, rep.TestPrecisionGlobal,
 		rep.TestRecallGlobal, rep.TestAUROCMeanPerClass)
+	if r := rep.Reference; r != nil {
+		fmt.Fprintf(w, "vs reference:    same C in %d of %d classes (%.1f%%; fitted only here %d, only there %d); Spearman of test decisions pooled %.4f, mean per class %.4f (%d constant classes left out)\n",
+			r.CAgree, r.ClassesWithClassifier, 100*r.CAgreement, r.FittedOnlyHere, r.FittedOnlyThere, r.SpearmanPooled,
+			r.SpearmanMeanPerClass, r.ConstantClasses)
+	}
 	if ev.Surfacing != nil {
 		fmt.Fprintln(w, "top-K minority:  K      SVM  confidence  random")
 		for _, p := range ev.Surfacing.Points {
 			fmt.Fprintf(w, "                 %-5d %.3f  %.3f       %.3f\n", p.K, p.SVM, p.Confidence, p.Random)
 		}
 	}
+}
+
+// compareWithReference reads fit_svm_ref.py's JSON (per-class best C under "per_class" or
+// "per_class_summary") and its decisions_<data>_<method>.npy, and compares them with ours.
+func compareWithReference(path string, ourC []*float64, labels []int, ours []float32) (*refComparison, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ref struct {
+		Data     string `json:"data"`
+		Method   string `json:"method"`
+		PerClass []struct {
+			BestC *float64 `json:"best_C"`
+		} `json:"per_class"`
+		Summary *struct {
+			BestC []*float64 `json:"best_C"`
+		} `json:"per_class_summary"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var refC []*float64
+	if ref.Summary != nil {
+		refC = ref.Summary.BestC
+	} else {
+		for _, p := range ref.PerClass {
+			refC = append(refC, p.BestC)
+		}
+	}
+	if len(refC) == 0 {
+		return nil, fmt.Errorf("%s: no per-class best C (per_class or per_class_summary)", path)
+	}
+	decPath := filepath.Join(filepath.Dir(path), "decisions_"+strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "svm_"), ".json")+".npy")
+	t, err := numpy.FromNpyFile(decPath)
+	if err != nil {
+		return nil, fmt.Errorf("reference decisions: %w", err)
+	}
+	defer func() { _ = t.FinalizeAll() }()
+	refDec, err := tensors.CopyFlatData[float64](t)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (want float64 values)", decPath, err)
+	}
+	if len(refDec) != len(ours) {
+		return nil, fmt.Errorf("%s: %d decision values, this test split has %d", decPath, len(refDec), len(ours))
+	}
+	r := &refComparison{File: path, Decisions: decPath}
+	both := map[int]bool{}
+	for c, rc := range refC {
+		var oc *float64
+		if c < len(ourC) {
+			oc = ourC[c]
+		}
+		switch {
+		case rc != nil && oc != nil:
+			r.ClassesWithClassifier++
+			both[c] = true
+			if math.Abs(*rc-*oc) <= 1e-9*math.Abs(*rc) {
+				r.CAgree++
+			}
+		case rc != nil:
+			r.ClassesWithClassifier++
+			r.FittedOnlyThere++
+		case oc != nil:
+			r.FittedOnlyHere++
+		}
+	}
+	if r.ClassesWithClassifier > 0 {
+		r.CAgreement = float64(r.CAgree) / float64(r.ClassesWithClassifier)
+	}
+	a, b := make([]float64, len(ours)), make([]float64, len(ours))
+	byClass := map[int][]int{}
+	for i := range ours {
+		a[i], b[i] = float64(ours[i]), refDec[i]
+		if both[labels[i]] {
+			byClass[labels[i]] = append(byClass[labels[i]], i)
+		}
+	}
+	r.SpearmanPooled = spearman(a, b)
+	var sum float64
+	var n int
+	for _, idx := range byClass {
+		ca, cb := make([]float64, len(idx)), make([]float64, len(idx))
+		for j, i := range idx {
+			ca[j], cb[j] = a[i], b[i]
+		}
+		rho := spearman(ca, cb)
+		if math.IsNaN(rho) {
+			r.ConstantClasses++
+			continue
+		}
+		sum += rho
+		n++
+	}
+	if n > 0 {
+		r.SpearmanMeanPerClass = sum / float64(n)
+	}
+	return r, nil
+}
+
+// spearman returns the Spearman rank correlation of a and b (average ranks for ties); NaN when either is
+// constant.
+func spearman(a, b []float64) float64 {
+	ra, rb := ranks(a), ranks(b)
+	n := float64(len(a))
+	var ma, mb float64
+	for i := range ra {
+		ma += ra[i]
+		mb += rb[i]
+	}
+	ma, mb = ma/n, mb/n
+	var sab, saa, sbb float64
+	for i := range ra {
+		da, db := ra[i]-ma, rb[i]-mb
+		sab += da * db
+		saa += da * da
+		sbb += db * db
+	}
+	if saa == 0 || sbb == 0 {
+		return math.NaN()
+	}
+	return sab / math.Sqrt(saa*sbb)
+}
+
+// ranks returns the 1-based ranks of v, ties getting the mean of their ranks.
+func ranks(v []float64) []float64 {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(x, y int) bool { return v[idx[x]] < v[idx[y]] })
+	out := make([]float64, len(v))
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && v[idx[j]] == v[idx[i]] {
+			j++
+		}
+		for k := i; k < j; k++ {
+			out[idx[k]] = float64(i+j+1) / 2
+		}
+		i = j
+	}
+	return out
 }
 
 func parseKs(s string, nc int) ([]int, error) {

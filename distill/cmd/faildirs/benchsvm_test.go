@@ -130,3 +130,76 @@ func TestBenchSVM(t *testing.T) {
 		t.Errorf("a missing folder was accepted")
 	}
 }
+
+func TestSpearman(t *testing.T) {
+	// scipy.stats.spearmanr([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) = 0.8207826816681233 (average ranks for the tie).
+	if got := spearman([]float64{1, 2, 3, 4, 5}, []float64{5, 6, 7, 8, 7}); math.Abs(got-0.8207826816681233) > 1e-12 {
+		t.Errorf("spearman = %.16g, want 0.8207826816681233", got)
+	}
+	if got := spearman([]float64{3, 1, 2}, []float64{30, 10, 20}); got != 1 {
+		t.Errorf("monotone: %v", got)
+	}
+	if got := spearman([]float64{1, 1, 1}, []float64{1, 2, 3}); !math.IsNaN(got) {
+		t.Errorf("constant input: %v, want NaN", got)
+	}
+}
+
+// TestBenchSVMCompatAgainstReference runs bench-svm twice on the same folder, the second time with --compat
+// reference and --ref pointing at the first run written in fit_svm_ref.py's layout: a run compared with itself
+// agrees on every C and has Spearman 1.
+func TestBenchSVMCompatAgainstReference(t *testing.T) {
+	t.Setenv(backend.EnvBackend, "go")
+	dir := t.TempDir()
+	writeBenchFolder(t, dir)
+	first := filepath.Join(dir, "first.json")
+	var stdout, stderr bytes.Buffer
+	if err := runBenchSVM(context.Background(), []string{"--data", dir, "--compat", "reference", "--json", first,
+		"--decisions", filepath.Join(dir, "decisions_first.npy")}, &stdout, &stderr); err != nil {
+		t.Fatalf("bench-svm: %v\n%s", err, stderr.String())
+	}
+	var rep benchSVMReport
+	data, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Compat != "reference" || len(rep.PerClassC) != 2 {
+		t.Fatalf("report: compat %q, per-class C %v", rep.Compat, rep.PerClassC)
+	}
+	// fit_svm_ref.py's layout: per_class with best_C, decisions as float64.
+	var perClass []map[string]any
+	for _, c := range rep.PerClassC {
+		perClass = append(perClass, map[string]any{"best_C": c})
+	}
+	refData, _ := json.Marshal(map[string]any{"per_class": perClass})
+	refJSON := filepath.Join(dir, "svm_first.json")
+	if err := os.WriteFile(refJSON, refData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := numpy.FromNpyFile(filepath.Join(dir, "decisions_first.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f32, _ := tensors.CopyFlatData[float32](dec)
+	f64 := make([]float64, len(f32))
+	for i, v := range f32 {
+		f64[i] = float64(v)
+	}
+	if err := numpy.ToNpyFile(tensors.FromFlatDataAndDimensions(f64, len(f64)), filepath.Join(dir, "decisions_first.npy")); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	if err := runBenchSVM(context.Background(), []string{"--data", dir, "--compat", "reference", "--ref", refJSON},
+		&stdout, &stderr); err != nil {
+		t.Fatalf("bench-svm --ref: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "same C in 2 of 2 classes (100.0%") ||
+		!strings.Contains(stdout.String(), "Spearman of test decisions pooled 1.0000") {
+		t.Errorf("comparison with itself:\n%s", stdout.String())
+	}
+	if err := runBenchSVM(context.Background(), []string{"--data", dir, "--compat", "sklearn"}, &stdout, &stderr); err == nil {
+		t.Error("--compat sklearn accepted")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/models"
 	"github.com/faildirs/faildirs/distill/quickstart"
@@ -29,6 +30,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	epochs := fs.Int("epochs", 0, "base-model training epochs (default 20)")
 	seed := fs.Uint64("seed", 0, "base-model seed")
 	svmCs := fs.String("svm-cs", "", "SVM cost grid searched by cross-validation, comma-separated (default the paper's 1e-6,1e-5,...,1)")
+	compat := fs.String("compat", "default", "SVM fitting: default, or reference (the reference code's choices: ties to the smaller C, libsvm's bias)")
 	clipSteps := fs.Int("clip-steps", 0, "tiny CLIP training steps (default: package tinyclip's)")
 	clipModel := fs.String("clip", "", "use this CLIP instead of the tiny one: a local HF-layout folder or a hub id (e.g. openai/clip-vit-base-patch32)")
 	fashionDir := fs.String("fashion", "", "Fashion-MNIST folder (default $FAILDIRS_FASHION_MNIST or /usr/share/datasets/fashion-mnist)")
@@ -39,6 +41,10 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	cfg := quickstart.Config{Experiment: quickstart.Experiment(*experiment), Epochs: *epochs, Seed: *seed,
 		CLIPSteps: *clipSteps, CLIPModel: *clipModel, FashionDir: *fashionDir, WorkDir: *workDir,
 		BaseModel: models.Config{Arch: models.Arch(*arch)}}
+	var err error
+	if cfg.SVMCompat, err = distill.ParseCompat(*compat); err != nil {
+		return fmt.Errorf("-compat: %w", err)
+	}
 	if *svmCs != "" {
 		cs, err := parseCosts(*svmCs)
 		if err != nil {
