@@ -129,9 +129,13 @@ type SpuriousConfig struct {
 	TrainPerClass int
 	// ValPerGroup is the number of validation images per group (group-balanced). Default 250.
 	ValPerGroup int
-	// TestPerGroup is the number of test images per group, drawn from the Fashion-MNIST test file (which has
-	// 1000 per class, so at most 500). Default 500.
-	TestPerGroup int
+	// TestPerClass is the number of test images per class, drawn from the Fashion-MNIST test file (which has
+	// 1000 per class, so at most 1000). Default 1000.
+	TestPerClass int
+	// TestMinorityShare is the minority colour's share of each class's test images: the test split keeps a
+	// natural mix, the minority more common than in train but well below half (the paper's CelebA test: 39.5% and
+	// 31.7%). Default 1/3; 0.5 gives a group-balanced test.
+	TestMinorityShare float64
 	// PoolPerClass is the number of unlabeled-pool images per class, tinted like train (PoolMajorityFraction).
 	// Default 1000; -1 means no pool.
 	PoolPerClass int
@@ -158,8 +162,11 @@ func (c SpuriousConfig) WithDefaults() SpuriousConfig {
 	if c.ValPerGroup == 0 {
 		c.ValPerGroup = 250
 	}
-	if c.TestPerGroup == 0 {
-		c.TestPerGroup = 500
+	if c.TestPerClass == 0 {
+		c.TestPerClass = 1000
+	}
+	if c.TestMinorityShare == 0 {
+		c.TestMinorityShare = 1.0 / 3
 	}
 	if c.PoolPerClass == 0 {
 		c.PoolPerClass = 1000
@@ -179,9 +186,10 @@ func (c SpuriousConfig) WithDefaults() SpuriousConfig {
 //     the majority groups (label 0 in Colors[0], label 1 in Colors[1]) and 1 and 3 the minority groups
 //     (label 0 in Colors[1], label 1 in Colors[0]).
 //   - Attrs["color"]: index into Colors (names in AttrValues["color"]).
-//   - Sizes (defaults): train 2×2000 at 4:1 per class (1600 majority, 400 minority each); val 4×250 and test
-//     4×500, group-balanced; pool 2×1000 tinted like train. Train, val and pool come from the Fashion-MNIST
-//     train file, test from its test file; no image appears twice.
+//   - Sizes (defaults): train 2×2000 at 4:1 per class (1600 majority, 400 minority each); val 4×250,
+//     group-balanced; test 2×1000 at the natural mix of TestMinorityShare (667 majority, 333 minority each); pool
+//     2×1000 tinted like train. Train, val and pool come from the Fashion-MNIST train file, test from its test
+//     file; no image appears twice.
 //   - IDs: "fashion-train-NNNNN" / "fashion-test-NNNNN", the index in the Fashion-MNIST file.
 func Spurious(f *Fashion, cfg SpuriousConfig) (*Dataset, error) {
 	cfg = cfg.WithDefaults()
@@ -196,8 +204,11 @@ func Spurious(f *Fashion, cfg SpuriousConfig) (*Dataset, error) {
 	if cfg.MajorityFraction < 0.5 || cfg.MajorityFraction > 1 || cfg.PoolMajorityFraction < 0 || cfg.PoolMajorityFraction > 1 {
 		return nil, fmt.Errorf("spurious: majority fraction %g (pool %g) must be in [0.5, 1] ([0, 1] for the pool)", cfg.MajorityFraction, cfg.PoolMajorityFraction)
 	}
-	if cfg.TrainPerClass < 0 || cfg.ValPerGroup < 0 || cfg.TestPerGroup < 0 || cfg.PoolPerClass < -1 {
+	if cfg.TrainPerClass < 0 || cfg.ValPerGroup < 0 || cfg.TestPerClass < 0 || cfg.PoolPerClass < -1 {
 		return nil, fmt.Errorf("spurious: negative sizes in %+v", cfg)
+	}
+	if !(cfg.TestMinorityShare > 0 && cfg.TestMinorityShare < 1) {
+		return nil, fmt.Errorf("spurious: test minority share %g must be in (0, 1)", cfg.TestMinorityShare)
 	}
 	rng := newRNG(cfg.Seed, 1)
 	pools := newClassPools(f, rng)
@@ -230,7 +241,7 @@ func Spurious(f *Fashion, cfg SpuriousConfig) (*Dataset, error) {
 		}{
 			{&train, false, cfg.TrainPerClass, int(math.Round(cfg.MajorityFraction * float64(cfg.TrainPerClass)))},
 			{&val, false, 2 * cfg.ValPerGroup, cfg.ValPerGroup},
-			{&test, true, 2 * cfg.TestPerGroup, cfg.TestPerGroup},
+			{&test, true, cfg.TestPerClass, cfg.TestPerClass - int(math.Round(cfg.TestMinorityShare*float64(cfg.TestPerClass)))},
 		}
 		if cfg.PoolPerClass > 0 {
 			steps = append(steps, struct {
@@ -255,8 +266,9 @@ func Spurious(f *Fashion, cfg SpuriousConfig) (*Dataset, error) {
 		Params: map[string]string{
 			"classes": fmt.Sprintf("%s,%s", cls[0], cls[1]), "colors": strings.Join(colorNames, ","),
 			"majority_fraction": fmt.Sprint(cfg.MajorityFraction), "train_per_class": fmt.Sprint(cfg.TrainPerClass),
-			"val_per_group": fmt.Sprint(cfg.ValPerGroup), "test_per_group": fmt.Sprint(cfg.TestPerGroup),
-			"pool_per_class": fmt.Sprint(cfg.PoolPerClass), "pool_majority_fraction": fmt.Sprint(cfg.PoolMajorityFraction),
+			"val_per_group": fmt.Sprint(cfg.ValPerGroup), "test_per_class": fmt.Sprint(cfg.TestPerClass),
+			"test_minority_share": fmt.Sprint(cfg.TestMinorityShare),
+			"pool_per_class":      fmt.Sprint(cfg.PoolPerClass), "pool_majority_fraction": fmt.Sprint(cfg.PoolMajorityFraction),
 			"seed": fmt.Sprint(cfg.Seed),
 		},
 	}
@@ -291,9 +303,14 @@ type RareConfig struct {
 	TrainPerSubclass int
 	// ValPerSubclass is the number of validation images per subclass (subclass-balanced). Default 200.
 	ValPerSubclass int
-	// TestPerSubclass is the number of test images per subclass, from the Fashion-MNIST test file (at most
-	// 1000). Default 1000.
-	TestPerSubclass int
+	// TestPerClass is the number of test images per superclass, from the Fashion-MNIST test file (at most 1000
+	// per subclass). Default 0: as many as fit with TestMinorityShare (3000 for a superclass of three or four
+	// members, 1500 for two).
+	TestPerClass int
+	// TestMinorityShare is the rare subclass's share of its superclass's test images (the common subclasses share
+	// the rest equally): a natural mix, the rare subclass more common than in train. Default 1/3 (three-member
+	// superclasses then have subclass-balanced tests).
+	TestMinorityShare float64
 	// PoolPerSubclass is the number of unlabeled-pool images per subclass (subclass-balanced). Default 500;
 	// -1 means no pool.
 	PoolPerSubclass int
@@ -331,8 +348,8 @@ func (c RareConfig) WithDefaults() RareConfig {
 	if c.ValPerSubclass == 0 {
 		c.ValPerSubclass = 200
 	}
-	if c.TestPerSubclass == 0 {
-		c.TestPerSubclass = 1000
+	if c.TestMinorityShare == 0 {
+		c.TestMinorityShare = 1.0 / 3
 	}
 	if c.PoolPerSubclass == 0 {
 		c.PoolPerSubclass = 500
@@ -348,8 +365,10 @@ func (c RareConfig) WithDefaults() RareConfig {
 //     Minority when it is a rare subclass. Attrs["subclass"] holds the Fashion-MNIST class (names in
 //     AttrValues["subclass"] = FashionClasses); Attrs["color"] the tint when Colors is set.
 //   - Sizes (defaults, 10 subclasses in 3 superclasses): train 1000 per common subclass and 100 per rare one
-//     (7,300 images); val 200 and test 1000 per subclass; pool 500 per subclass. Train, val and pool come from
-//     the Fashion-MNIST train file, test from its test file; no image appears twice.
+//     (7,300 images); val 200 per subclass; test 3000 per superclass at the natural mix of TestMinorityShare
+//     (1000 per subclass of the three-member superclasses; 1000 rare and 667 per common subclass in the
+//     four-member one); pool 500 per subclass. Train, val and pool come from the Fashion-MNIST train file, test
+//     from its test file; no image appears twice.
 func Rare(f *Fashion, cfg RareConfig) (*Dataset, error) {
 	cfg = cfg.WithDefaults()
 	if len(cfg.Superclasses) < 2 {
@@ -364,8 +383,11 @@ func Rare(f *Fashion, cfg RareConfig) (*Dataset, error) {
 	if cfg.RareFraction <= 0 || cfg.RareFraction > 1 {
 		return nil, fmt.Errorf("rare: rare fraction %g must be in (0, 1]", cfg.RareFraction)
 	}
-	if cfg.TrainPerSubclass < 0 || cfg.ValPerSubclass < 0 || cfg.TestPerSubclass < 0 || cfg.PoolPerSubclass < -1 {
+	if cfg.TrainPerSubclass < 0 || cfg.ValPerSubclass < 0 || cfg.TestPerClass < 0 || cfg.PoolPerSubclass < -1 {
 		return nil, fmt.Errorf("rare: negative sizes in %+v", cfg)
+	}
+	if !(cfg.TestMinorityShare > 0 && cfg.TestMinorityShare < 1) {
+		return nil, fmt.Errorf("rare: test minority share %g must be in (0, 1)", cfg.TestMinorityShare)
 	}
 	seen := map[int]bool{}
 	for s, members := range cfg.Superclasses {
@@ -419,7 +441,12 @@ func Rare(f *Fashion, cfg RareConfig) (*Dataset, error) {
 		}
 		d.Classes = append(d.Classes, name)
 		desc = append(desc, fmt.Sprintf("%v rare %d", members, cfg.Rare[s]))
+		avail := len(f.TestLabels)
 		for _, m := range members {
+			avail = min(avail, len(pools.test[m]))
+		}
+		nTest := rareTestCounts(members, cfg.Rare[s], cfg.TestPerClass, cfg.TestMinorityShare, avail)
+		for k, m := range members {
 			g := len(d.Groups)
 			rare := m == cfg.Rare[s]
 			gname := fmt.Sprintf("%s in %s", FashionClasses[m], name)
@@ -435,7 +462,7 @@ func Rare(f *Fashion, cfg RareConfig) (*Dataset, error) {
 				dst  *[]exampleRef
 				test bool
 				n    int
-			}{{&train, false, nTrain}, {&val, false, cfg.ValPerSubclass}, {&test, true, cfg.TestPerSubclass}}
+			}{{&train, false, nTrain}, {&val, false, cfg.ValPerSubclass}, {&test, true, nTest[k]}}
 			if cfg.PoolPerSubclass > 0 {
 				steps = append(steps, struct {
 					dst  *[]exampleRef
@@ -461,7 +488,8 @@ func Rare(f *Fashion, cfg RareConfig) (*Dataset, error) {
 	d.Params = map[string]string{
 		"superclasses": strings.Join(desc, "; "), "rare_fraction": fmt.Sprint(cfg.RareFraction),
 		"train_per_subclass": fmt.Sprint(cfg.TrainPerSubclass), "val_per_subclass": fmt.Sprint(cfg.ValPerSubclass),
-		"test_per_subclass": fmt.Sprint(cfg.TestPerSubclass), "pool_per_subclass": fmt.Sprint(cfg.PoolPerSubclass),
+		"test_per_class":      fmt.Sprint(cfg.TestPerClass),
+		"test_minority_share": fmt.Sprint(cfg.TestMinorityShare), "pool_per_subclass": fmt.Sprint(cfg.PoolPerSubclass),
 		"colors": strings.Join(colorNames, ","), "seed": fmt.Sprint(cfg.Seed),
 	}
 	d.Train = materialise(f, "train", train, colors, attrs, rng)
@@ -471,6 +499,32 @@ func Rare(f *Fashion, cfg RareConfig) (*Dataset, error) {
 		d.Pool = materialise(f, "pool", pool, colors, attrs, rng)
 	}
 	return d, d.Validate()
+}
+
+// rareTestCounts returns the number of test images of each member of a superclass: the rare member gets the
+// share s of n images, the others split the rest equally (the first ones one more when it does not divide). n = 0
+// means the largest n for which no member needs more than avail images.
+func rareTestCounts(members []int, rare, n int, s float64, avail int) []int {
+	m := len(members)
+	if n == 0 {
+		n = int(math.Floor(min(float64(avail)/s, float64(avail*(m-1))/(1-s)) + 1e-9))
+	}
+	nRare := int(math.Round(s * float64(n)))
+	rest := n - nRare
+	out := make([]int, m)
+	k := 0
+	for i, c := range members {
+		if c == rare {
+			out[i] = nRare
+			continue
+		}
+		out[i] = rest / (m - 1)
+		if k < rest%(m-1) {
+			out[i]++
+		}
+		k++
+	}
+	return out
 }
 
 // FashionConfig sets up the plain ten-class Fashion-MNIST dataset (see [FashionDataset]).

@@ -58,7 +58,7 @@ func TestSpuriousDefaults(t *testing.T) {
 	if !reflect.DeepEqual(d.Minority(), []int{1, 3}) || d.Groups[1].Name != "T-shirt/top, green (minority)" || d.Groups[2].Name != "Shirt, green (majority)" {
 		t.Fatalf("groups %+v", d.Groups)
 	}
-	want := map[string][]int{"train": {1600, 400, 1600, 400}, "val": {250, 250, 250, 250}, "test": {500, 500, 500, 500}, "pool": {800, 200, 800, 200}}
+	want := map[string][]int{"train": {1600, 400, 1600, 400}, "val": {250, 250, 250, 250}, "test": {667, 333, 667, 333}, "pool": {800, 200, 800, 200}}
 	for _, s := range d.Splits() {
 		if got := s.GroupCounts(4); !reflect.DeepEqual(got, want[s.Name]) {
 			t.Errorf("%s group counts %v, want %v", s.Name, got, want[s.Name])
@@ -112,7 +112,7 @@ func TestSpuriousDefaults(t *testing.T) {
 func TestSpuriousSettings(t *testing.T) {
 	f := realFashion(t)
 	d, err := Spurious(f, SpuriousConfig{Classes: [2]int{2, 4}, Colors: [2]string{"blue", "Yellow"}, MajorityFraction: 0.9,
-		TrainPerClass: 100, ValPerGroup: 10, TestPerGroup: 20, PoolPerClass: -1, Seed: 7})
+		TrainPerClass: 100, ValPerGroup: 10, TestPerClass: 20, TestMinorityShare: 0.25, PoolPerClass: -1, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +121,9 @@ func TestSpuriousSettings(t *testing.T) {
 	}
 	if got := d.Train.GroupCounts(4); !reflect.DeepEqual(got, []int{90, 10, 90, 10}) {
 		t.Errorf("train groups %v", got)
+	}
+	if got := d.Test.GroupCounts(4); !reflect.DeepEqual(got, []int{15, 5, 15, 5}) {
+		t.Errorf("test groups %v, want 15:5 per class (minority share 0.25)", got)
 	}
 	if d.Groups[3].Name != "Coat, blue (minority)" || d.AttrValues["color"][1] != "yellow" {
 		t.Errorf("names: %+v colors %v", d.Groups, d.AttrValues["color"])
@@ -131,7 +134,9 @@ func TestSpuriousSettings(t *testing.T) {
 		{Colors: [2]string{"red", "red"}},
 		{Colors: [2]string{"red", "octarine"}},
 		{MajorityFraction: 0.3},
-		{TestPerGroup: 600}, // the test file has 1000 per class
+		{TestPerClass: 1001}, // the test file has 1000 per class
+		{TestMinorityShare: 1},
+		{TestMinorityShare: -0.2},
 		{TrainPerClass: -5},
 	} {
 		if _, err := Spurious(f, bad); err == nil {
@@ -156,13 +161,18 @@ func TestRare(t *testing.T) {
 	if got := d.Train.GroupCounts(10); !reflect.DeepEqual(got, wantTrain) {
 		t.Errorf("train group counts %v, want %v", got, wantTrain)
 	}
-	for _, s := range []*ImageSplit{d.Val, d.Test, d.Pool} {
-		per := map[string]int{"val": 200, "test": 1000, "pool": 500}[s.Name]
+	for _, s := range []*ImageSplit{d.Val, d.Pool} {
+		per := map[string]int{"val": 200, "pool": 500}[s.Name]
 		for g, n := range s.GroupCounts(10) {
 			if n != per {
 				t.Errorf("%s group %d has %d, want %d", s.Name, g, n, per)
 			}
 		}
+	}
+	// Test: the rare member is a third of its superclass (natural mix), the common ones share the rest.
+	wantTest := []int{1000, 1000, 1000, 1000, 1000, 1000, 667, 667, 666, 1000}
+	if got := d.Test.GroupCounts(10); !reflect.DeepEqual(got, wantTest) {
+		t.Errorf("test group counts %v, want %v", got, wantTest)
 	}
 	fashionOf := []int{0, 2, 7, 5, 9, 4, 1, 3, 8, 6}
 	for _, s := range d.Splits() {
@@ -182,12 +192,15 @@ func TestRare(t *testing.T) {
 func TestRareSettings(t *testing.T) {
 	f := realFashion(t)
 	d, err := Rare(f, RareConfig{Superclasses: [][]int{{5, 7, 9}, {0, 6}}, Rare: []int{9, 6}, Names: []string{"footwear", "tops"},
-		RareFraction: 0.1, TrainPerSubclass: 50, ValPerSubclass: 5, TestPerSubclass: 10, PoolPerSubclass: -1, Colors: []string{"red", "blue"}, Seed: 3})
+		RareFraction: 0.1, TrainPerSubclass: 50, ValPerSubclass: 5, TestPerClass: 10, TestMinorityShare: 0.2, PoolPerSubclass: -1, Colors: []string{"red", "blue"}, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := d.Train.GroupCounts(5); !reflect.DeepEqual(got, []int{50, 50, 5, 50, 5}) {
 		t.Errorf("train groups %v", got)
+	}
+	if got := d.Test.GroupCounts(5); !reflect.DeepEqual(got, []int{4, 4, 2, 8, 2}) {
+		t.Errorf("test groups %v, want 4+4 common and 2 rare footwear, 8+2 tops", got)
 	}
 	if d.Groups[4].Name != "Shirt in tops (rare)" || d.Pool != nil {
 		t.Errorf("groups %+v pool %v", d.Groups, d.Pool)
@@ -211,6 +224,8 @@ func TestRareSettings(t *testing.T) {
 		{Superclasses: [][]int{{0}, {2, 3}}, Rare: []int{0, 3}},
 		{RareFraction: 1.5},
 		{TrainPerSubclass: 5000, ValPerSubclass: 1000},
+		{TestPerClass: 4000}, // 1333 of the rare member, more than the test file's 1000
+		{TestMinorityShare: 1},
 	} {
 		if _, err := Rare(f, bad); err == nil {
 			t.Errorf("config %+v accepted", bad)
@@ -232,7 +247,7 @@ func TestFashionDataset(t *testing.T) {
 
 func TestSplitBatchAndSubset(t *testing.T) {
 	f := realFashion(t)
-	d, err := Spurious(f, SpuriousConfig{TrainPerClass: 10, ValPerGroup: 2, TestPerGroup: 2, PoolPerClass: -1})
+	d, err := Spurious(f, SpuriousConfig{TrainPerClass: 10, ValPerGroup: 2, TestPerClass: 4, PoolPerClass: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,11 +140,11 @@ func TestTintsAreThePlantedExperiments(t *testing.T) {
 		t.Fatal(err)
 	}
 	colours := Colours()
-	sp, err := data.Spurious(f, data.SpuriousConfig{Colors: [2]string{"blue", "yellow"}, TrainPerClass: 20, ValPerGroup: 1, TestPerGroup: 1, PoolPerClass: -1, Seed: 3})
+	sp, err := data.Spurious(f, data.SpuriousConfig{Colors: [2]string{"blue", "yellow"}, TrainPerClass: 20, ValPerGroup: 1, TestPerClass: 2, PoolPerClass: -1, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rare, err := data.Rare(f, data.RareConfig{TrainPerSubclass: 5, RareFraction: 0.2, ValPerSubclass: 1, TestPerSubclass: 1, PoolPerSubclass: -1, Seed: 4})
+	rare, err := data.Rare(f, data.RareConfig{TrainPerSubclass: 5, RareFraction: 0.2, ValPerSubclass: 1, TestPerClass: 3, PoolPerSubclass: -1, Seed: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestTrainLearnsSavesAndLoads(t *testing.T) {
 	if !slices.Equal(e1.Data, e2.Data) {
 		t.Fatalf("text embeddings differ after Save→Load")
 	}
-	sp, err := data.Spurious(f, data.SpuriousConfig{TrainPerClass: 8, ValPerGroup: 1, TestPerGroup: 1, PoolPerClass: -1})
+	sp, err := data.Spurious(f, data.SpuriousConfig{TrainPerClass: 8, ValPerGroup: 1, TestPerClass: 2, PoolPerClass: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,11 +35,12 @@ type trainFlags struct {
 	// fashion-spurious
 	classes, colors                                      string
 	majority                                             float64
-	trainPerClass, valPerGroup, testPerGroup, poolPerCls int
+	trainPerClass, valPerGroup, testPerClass, poolPerCls int
+	testMinorityShare                                    float64
 	// fashion-rare
-	superclasses, rare                             string
-	rareFraction                                   float64
-	trainPerSub, valPerSub, testPerSub, poolPerSub int
+	superclasses, rare                 string
+	rareFraction                       float64
+	trainPerSub, valPerSub, poolPerSub int
 	// celeba-age
 	poolFraction float64
 	balancedTest bool
@@ -115,7 +116,8 @@ func newTrainFlags(fs *flag.FlagSet) *trainFlags {
 	fs.Float64Var(&f.majority, "majority", 0.8, "fashion-spurious: majority-colour share of each class in train (0.8 = 4:1)")
 	fs.IntVar(&f.trainPerClass, "train-per-class", 0, "fashion-spurious: train images per class (default 2000)")
 	fs.IntVar(&f.valPerGroup, "val-per-group", 0, "fashion-spurious: validation images per group (default 250)")
-	fs.IntVar(&f.testPerGroup, "test-per-group", 0, "fashion-spurious: test images per group (default 500)")
+	fs.IntVar(&f.testPerClass, "test-per-class", 0, "fashion-spurious: test images per class (default 1000); fashion-rare: per superclass (default: as many as fit)")
+	fs.Float64Var(&f.testMinorityShare, "test-minority-share", 0, "fashion-spurious and fashion-rare: the minority's share of each class's test images (default 1/3, the natural mix; 0.5 balances)")
 	fs.IntVar(&f.poolPerCls, "pool-per-class", 0, "fashion-spurious: pool images per class (default 1000, -1 none)")
 	// fashion-rare.
 	fs.StringVar(&f.superclasses, "superclasses", "", "fashion-rare: Fashion-MNIST classes per superclass, e.g. \"0,2,7;5,9,4;1,3,8,6\" (default)")
@@ -123,7 +125,6 @@ func newTrainFlags(fs *flag.FlagSet) *trainFlags {
 	fs.Float64Var(&f.rareFraction, "rare-fraction", 0, "fashion-rare: rare subclass train count relative to a common one (default 0.1)")
 	fs.IntVar(&f.trainPerSub, "train-per-subclass", 0, "fashion-rare: train images per common subclass (default 1000)")
 	fs.IntVar(&f.valPerSub, "val-per-subclass", 0, "fashion-rare: validation images per subclass (default 200)")
-	fs.IntVar(&f.testPerSub, "test-per-subclass", 0, "fashion-rare: test images per subclass (default 1000)")
 	fs.IntVar(&f.poolPerSub, "pool-per-subclass", 0, "fashion-rare: pool images per subclass (default 500, -1 none)")
 	// celeba-age, imagenet and folder.
 	fs.Float64Var(&f.poolFraction, "pool-fraction", 0, "celeba-age: share of the official train partition held out as the unlabeled pool")
@@ -392,7 +393,7 @@ func loadTrainDataset(f *trainFlags) (*data.Dataset, int, error) {
 			ds, err = data.FashionDataset(fm, data.FashionConfig{Seed: f.seed})
 		case "fashion-spurious":
 			cfg := data.SpuriousConfig{MajorityFraction: f.majority, TrainPerClass: f.trainPerClass, ValPerGroup: f.valPerGroup,
-				TestPerGroup: f.testPerGroup, PoolPerClass: f.poolPerCls, Seed: f.seed}
+				TestPerClass: f.testPerClass, TestMinorityShare: f.testMinorityShare, PoolPerClass: f.poolPerCls, Seed: f.seed}
 			cls := trainSplitList(f.classes, ",")
 			if len(cls) != 2 {
 				return nil, 0, fmt.Errorf("-classes %q: want two classes", f.classes)
@@ -412,7 +413,7 @@ func loadTrainDataset(f *trainFlags) (*data.Dataset, int, error) {
 			ds, err = data.Spurious(fm, cfg)
 		case "fashion-rare":
 			cfg := data.RareConfig{RareFraction: f.rareFraction, TrainPerSubclass: f.trainPerSub, ValPerSubclass: f.valPerSub,
-				TestPerSubclass: f.testPerSub, PoolPerSubclass: f.poolPerSub, Colors: trainSplitList(f.colors, ","), Seed: f.seed}
+				TestPerClass: f.testPerClass, TestMinorityShare: f.testMinorityShare, PoolPerSubclass: f.poolPerSub, Colors: trainSplitList(f.colors, ","), Seed: f.seed}
 			if f.superclasses != "" {
 				for _, grp := range trainSplitList(f.superclasses, ";") {
 					ids, err := trainFashionIDs(grp)

@@ -25,7 +25,7 @@ func TestTrainFashionSpurious(t *testing.T) {
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	err := runTrain(context.Background(), []string{"-dataset", "fashion-spurious", "-classes", "Pullover,Coat", "-colors", "blue,yellow",
-		"-train-per-class", "200", "-val-per-group", "10", "-test-per-group", "20", "-pool-per-class", "-1", "-epochs", "2", "-features", "-out", out},
+		"-train-per-class", "200", "-val-per-group", "10", "-test-per-class", "40", "-test-minority-share", "0.5", "-pool-per-class", "-1", "-epochs", "2", "-features", "-out", out},
 		&stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
