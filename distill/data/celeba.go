@@ -252,27 +252,9 @@ func (c *CelebA) AgeTask(cfg CelebAConfig) (*Dataset, error) {
 	if cfg.PoolFraction < 0 || cfg.PoolFraction >= 1 {
 		return nil, fmt.Errorf("celeba: pool fraction %g must be in [0, 1)", cfg.PoolFraction)
 	}
-	young, err := c.Attr("Young")
+	label, group, err := c.ageLabels()
 	if err != nil {
 		return nil, err
-	}
-	male, err := c.Attr("Male")
-	if err != nil {
-		return nil, err
-	}
-	label := func(i int) int {
-		if c.Attrs[i][young] {
-			return 1
-		}
-		return 0
-	}
-	group := func(i int) int {
-		l := label(i)
-		minority := 0
-		if (l == 0 && !c.Attrs[i][male]) || (l == 1 && c.Attrs[i][male]) {
-			minority = 1
-		}
-		return 2*l + minority
 	}
 	rng := newRNG(cfg.Seed, 4)
 	byPart := [3][]int{}
@@ -342,42 +324,14 @@ func (c *CelebA) AgeTask(cfg CelebAConfig) (*Dataset, error) {
 			return nil, fmt.Errorf("test: %w", err)
 		}
 	}
-	yesNo := []string{"no", "yes"}
-	d := &Dataset{
-		Name:    "celeba-age",
-		Classes: []string{"old", "young"},
-		Groups: []Group{
-			{ID: 0, Name: "old, male (majority)", Class: 0},
-			{ID: 1, Name: "old, female (minority)", Class: 0, Minority: true},
-			{ID: 2, Name: "young, female (majority)", Class: 1},
-			{ID: 3, Name: "young, male (minority)", Class: 1, Minority: true},
-		},
-		AttrValues: map[string][]string{},
-		Params: map[string]string{"root": c.Root, "majority_fraction": fmt.Sprint(cfg.MajorityFraction),
-			"val_per_group": fmt.Sprint(cfg.ValPerGroup), "balanced_test": fmt.Sprint(cfg.BalancedTest),
-			"pool_fraction": fmt.Sprint(cfg.PoolFraction), "seed": fmt.Sprint(cfg.Seed)},
-	}
-	for _, a := range c.AttrNames {
-		d.AttrValues[a] = yesNo
-	}
+	d := c.ageDataset()
+	d.Params = map[string]string{"root": c.Root, "majority_fraction": fmt.Sprint(cfg.MajorityFraction),
+		"val_per_group": fmt.Sprint(cfg.ValPerGroup), "balanced_test": fmt.Sprint(cfg.BalancedTest),
+		"pool_fraction": fmt.Sprint(cfg.PoolFraction), "seed": fmt.Sprint(cfg.Seed)}
 	mk := func(name string, idx []int, rng *rand.Rand) *ImageSplit {
 		idx = append([]int(nil), idx...)
 		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
-		s := &ImageSplit{Name: name, IDs: make([]string, len(idx)), Labels: make([]int, len(idx)), Groups: make([]int, len(idx)),
-			Files: make([]string, len(idx)), Attrs: map[string][]int{}}
-		for _, a := range c.AttrNames {
-			s.Attrs[a] = make([]int, len(idx))
-		}
-		for k, i := range idx {
-			s.IDs[k], s.Files[k] = c.Files[i], filepath.Join(c.ImageDir, c.Files[i])
-			s.Labels[k], s.Groups[k] = label(i), group(i)
-			for a, name := range c.AttrNames {
-				if c.Attrs[i][a] {
-					s.Attrs[name][k] = 1
-				}
-			}
-		}
-		return s
+		return c.ageSplit(name, idx, label, group)
 	}
 	d.Train = mk("train", train, rng)
 	d.Val = mk("val", val, rng)
@@ -393,4 +347,86 @@ func (c *CelebA) AgeTask(cfg CelebAConfig) (*Dataset, error) {
 		}
 	}
 	return d, d.Validate()
+}
+
+// ageLabels returns the age task's label (0 old, 1 young) and group (label*2 + minority) of image i.
+func (c *CelebA) ageLabels() (label, group func(i int) int, err error) {
+	young, err := c.Attr("Young")
+	if err != nil {
+		return nil, nil, err
+	}
+	male, err := c.Attr("Male")
+	if err != nil {
+		return nil, nil, err
+	}
+	label = func(i int) int {
+		if c.Attrs[i][young] {
+			return 1
+		}
+		return 0
+	}
+	group = func(i int) int {
+		l := label(i)
+		minority := 0
+		if (l == 0 && !c.Attrs[i][male]) || (l == 1 && c.Attrs[i][male]) {
+			minority = 1
+		}
+		return 2*l + minority
+	}
+	return label, group, nil
+}
+
+// ageDataset returns the age task's classes, groups and attribute values, without splits.
+func (c *CelebA) ageDataset() *Dataset {
+	d := &Dataset{
+		Name:    "celeba-age",
+		Classes: []string{"old", "young"},
+		Groups: []Group{
+			{ID: 0, Name: "old, male (majority)", Class: 0},
+			{ID: 1, Name: "old, female (minority)", Class: 0, Minority: true},
+			{ID: 2, Name: "young, female (majority)", Class: 1},
+			{ID: 3, Name: "young, male (minority)", Class: 1, Minority: true},
+		},
+		AttrValues: map[string][]string{},
+	}
+	for _, a := range c.AttrNames {
+		d.AttrValues[a] = []string{"no", "yes"}
+	}
+	return d
+}
+
+// ageSplit makes the split of the images idx (in that order), labelled and grouped by the age task.
+func (c *CelebA) ageSplit(name string, idx []int, label, group func(int) int) *ImageSplit {
+	s := &ImageSplit{Name: name, IDs: make([]string, len(idx)), Labels: make([]int, len(idx)), Groups: make([]int, len(idx)),
+		Files: make([]string, len(idx)), Attrs: map[string][]int{}}
+	for _, a := range c.AttrNames {
+		s.Attrs[a] = make([]int, len(idx))
+	}
+	for k, i := range idx {
+		s.IDs[k], s.Files[k] = c.Files[i], filepath.Join(c.ImageDir, c.Files[i])
+		s.Labels[k], s.Groups[k] = label(i), group(i)
+		for a, name := range c.AttrNames {
+			if c.Attrs[i][a] {
+				s.Attrs[name][k] = 1
+			}
+		}
+	}
+	return s
+}
+
+// AgeExamples returns every image of the table, in file order, as one split named "all", labelled and grouped as
+// in [CelebA.AgeTask], with the age task's classes and groups (Dataset has no splits): the index a model's own
+// predictions are joined to by id (the image file name).
+func (c *CelebA) AgeExamples() (*Dataset, *ImageSplit, error) {
+	label, group, err := c.ageLabels()
+	if err != nil {
+		return nil, nil, err
+	}
+	idx := make([]int, len(c.Files))
+	for i := range idx {
+		idx[i] = i
+	}
+	d := c.ageDataset()
+	d.Params = map[string]string{"root": c.Root}
+	return d, c.ageSplit("all", idx, label, group), nil
 }

@@ -149,6 +149,30 @@ func TestCelebAAge(t *testing.T) {
 	}
 }
 
+// TestCelebAAgeExamples checks the index of every image: file order, the age task's labels and groups, paths
+// under the image folder.
+func TestCelebAAgeExamples(t *testing.T) {
+	root := celebaFixture(t, [3][4]int{{2, 1, 1, 1}, {1, 1, 1, 1}, {0, 0, 1, 1}})
+	c, err := LoadCelebA(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, all, err := c.AgeExamples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Len() != 11 || all.IDs[0] != "000001.jpg" || all.IDs[10] != "000011.jpg" || all.Validate() != nil {
+		t.Fatalf("index: %d ids %v", all.Len(), all.IDs)
+	}
+	want := []int{0, 0, 1, 2, 3, 0, 1, 2, 3, 2, 3} // the fixture writes groups in order per partition
+	if !reflect.DeepEqual(all.Groups, want) || all.Labels[4] != 1 || all.Files[3] != filepath.Join(c.ImageDir, "000004.jpg") {
+		t.Fatalf("groups %v labels %v files %v", all.Groups, all.Labels, all.Files[:4])
+	}
+	if len(d.Groups) != 4 || d.Classes[1] != "young" || d.Train != nil {
+		t.Fatalf("dataset %+v", d)
+	}
+}
+
 func TestCelebABadInput(t *testing.T) {
 	counts := [3][4]int{{4, 1, 4, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
 	cases := []struct {

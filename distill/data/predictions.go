@@ -27,6 +27,18 @@ type Predictions struct {
 	Conf          []float32
 	// Groups is nil when the file has no group column.
 	Groups []int
+
+	// lines holds the file line of each row when read by ReadPredictions (nil otherwise).
+	lines []int
+}
+
+// Line returns the line of row i in the CSV it was read from (the header is line 1), or 0 when the predictions
+// were not read from a file.
+func (p *Predictions) Line(i int) int {
+	if i < 0 || i >= len(p.lines) {
+		return 0
+	}
+	return p.lines[i]
 }
 
 // Len returns the number of rows.
@@ -121,7 +133,8 @@ func (p *Predictions) Write(w io.Writer) error {
 }
 
 // ReadPredictions parses predictions CSV from r. The header must name id, label, pred and conf (any order, extra
-// columns ignored) and may name group. Errors give the line number and the offending value.
+// columns ignored) and may name group. Every id must be unique. Errors give the line number and the offending
+// value.
 func ReadPredictions(r io.Reader) (*Predictions, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -148,6 +161,7 @@ func ReadPredictions(r io.Reader) (*Predictions, error) {
 		p.Groups = []int{}
 	}
 	width := len(head)
+	seen := map[string]int{}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -183,7 +197,12 @@ func ReadPredictions(r io.Reader) (*Predictions, error) {
 		if id == "" {
 			return nil, fmt.Errorf("predictions csv: line %d: empty id", line)
 		}
+		if first, ok := seen[id]; ok {
+			return nil, fmt.Errorf("predictions csv: line %d: id %q repeats line %d", line, id, first)
+		}
+		seen[id] = line
 		p.IDs = append(p.IDs, id)
+		p.lines = append(p.lines, line)
 		p.Labels = append(p.Labels, l)
 		p.Preds = append(p.Preds, pr)
 		p.Conf = append(p.Conf, float32(c))

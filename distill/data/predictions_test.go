@@ -22,6 +22,10 @@ func TestPredictionsCSVRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if q.Line(0) != 2 || q.Line(2) != 4 || p.Line(0) != 0 {
+		t.Errorf("lines %d %d, unread %d; want 2 4 0", q.Line(0), q.Line(2), p.Line(0))
+	}
+	q.lines = nil
 	if !reflect.DeepEqual(p, q) {
 		t.Errorf("round trip: %+v != %+v", q, p)
 	}
@@ -60,6 +64,7 @@ func TestPredictionsCSVBadInput(t *testing.T) {
 		{"short row", "id,label,pred,conf,group\na,0,1,0.5,1\nb,0,1\n", "line 3"},
 		{"bad group", "id,label,pred,conf,group\na,0,1,0.5,g\n", `line 2: group "g"`},
 		{"empty id", "id,label,pred,conf\n,0,1,0.5\n", "line 2: empty id"},
+		{"duplicate id", "id,label,pred,conf\na,0,1,0.5\nb,0,1,0.5\na,1,1,0.5\n", `line 4: id "a" repeats line 2`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ReadPredictions(strings.NewReader(c.in))
