@@ -34,7 +34,12 @@ func Constant(name string, value float64, n int) Curve {
 	return Curve{Name: name, Y: y, Dashed: true, Color: Gray}
 }
 
-// Lines draws curves over shared x values. Solid curves get point markers and palette colours in order.
+// maxMarkers is the largest number of x values whose points get markers; longer curves (a top-K curve at every
+// tenth K of a large class) are drawn as plain lines.
+const maxMarkers = 40
+
+// Lines draws curves over shared x values. Solid curves get palette colours in order, and point markers when there
+// are at most 40 x values.
 func Lines(title, xLabel, yLabel string, xs []float64, curves ...Curve) (*Chart, error) {
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("plots: line chart %q: no x values", title)
@@ -84,7 +89,7 @@ func Lines(title, xLabel, yLabel string, xs []float64, curves ...Curve) (*Chart,
 		}
 		line.LineStyle = lineStyle(col, cv.Dashed)
 		c.Plot.Add(line)
-		if cv.Dashed {
+		if cv.Dashed || len(xs) > maxMarkers {
 			c.AddLegend(cv.Name, line)
 			continue
 		}
@@ -133,9 +138,11 @@ func unitY(c *Chart) {
 	c.Plot.Y.Tick.Marker = plot.ConstantTicks(ticks)
 }
 
-// kTicks puts the x axis ticks at the K values when there are few of them.
+// kTicks puts the x axis ticks at the K values when there are few of them, else gonum's default ticks labelled as
+// whole numbers.
 func kTicks(c *Chart, ks []int) {
 	if len(ks) > 12 {
+		c.Plot.X.Tick.Marker = integerTicks{}
 		return
 	}
 	ticks := make([]plot.Tick, len(ks))
@@ -194,4 +201,18 @@ func CaptionCheck(title string, d CaptionCheckData) (*Chart, error) {
 	unitY(c)
 	kTicks(c, d.Ks)
 	return c, nil
+}
+
+// integerTicks are gonum's default ticks with whole-number labels (K values), "250" rather than "250.00".
+type integerTicks struct{}
+
+// Ticks returns plot.DefaultTicks' ticks between lo and hi, relabelled.
+func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(math.Round(ticks[i].Value), 'f', 0, 64)
+		}
+	}
+	return ticks
 }

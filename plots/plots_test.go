@@ -136,6 +136,30 @@ func TestTopKPlacesCurves(t *testing.T) {
 	}
 }
 
+// TestTopKManyKs checks a curve over K = 10, 20, …, 1000 (a large class) gets a few whole-number tick labels.
+func TestTopKManyKs(t *testing.T) {
+	var ks []int
+	var y []float64
+	for k := 10; k <= 1000; k += 10 {
+		ks = append(ks, k)
+		y = append(y, 1-float64(k)/2000)
+	}
+	c, err := TopK("large class", ks, Curve{Name: "SVM", Y: y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for _, tk := range c.Plot.X.Tick.Marker.Ticks(10, 1000) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if len(labels) < 2 || strings.ContainsAny(strings.Join(labels, ""), ".e") {
+		t.Errorf("x tick labels %q, want a few whole numbers", labels)
+	}
+	renderChart(t, c)
+}
+
 func TestChartsRender(t *testing.T) {
 	ks := []int{25, 50, 100}
 	nan := math.NaN()

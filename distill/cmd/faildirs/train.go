@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -104,7 +102,7 @@ func newTrainFlags(fs *flag.FlagSet) *trainFlags {
 	fs.BoolVar(&f.flip, "flip", false, "random left-right flips while training")
 	fs.StringVar(&f.preload, "preload", "auto", "decode file-backed images once into memory at the model's size: yes | no | auto (yes for celeba-age and folder, no for imagenet)")
 	fs.BoolVar(&f.features, "features", false, "also write the penultimate features of each split (features-<split>.f32, N×D little-endian float32)")
-	fs.StringVar(&f.weights, "weights", "", "CSV file id,weight with per-example training weights (interventions); missing ids weigh 0")
+	fs.StringVar(&f.weights, "weights", "", "CSV file id,weight with per-example training weights (interventions); train ids it does not list weigh 0")
 	// The model.
 	fs.StringVar(&f.arch, "model", "", "mlp | cnn | resnet18 (default: mlp for fashion datasets, resnet18 otherwise)")
 	fs.IntVar(&f.size, "size", 0, "image side in pixels fed to the model (default: 28 for Fashion-MNIST, 64 for CelebA, 128 for ImageNet and folders)")
@@ -228,8 +226,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var weights []float32
 	if f.weights != "" {
-		if weights, err = trainReadWeights(f.weights, ds.Train.IDs); err != nil {
-			return err
+		if weights, err = data.LoadWeights(f.weights, ds.Train.IDs); err != nil {
+			return fmt.Errorf("-weights: %w", err)
 		}
 	}
 	ckpt := filepath.Join(f.out, "model.safetensors")
@@ -462,48 +460,6 @@ func trainFashionIDs(s string) ([]int, error) {
 			return nil, err
 		}
 		out = append(out, c)
-	}
-	return out, nil
-}
-
-// trainReadWeights reads "id,weight" rows (a header row is allowed) and returns one weight per train ID (0 if absent).
-func trainReadWeights(path string, ids []string) ([]float32, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("-weights: %w", err)
-	}
-	defer fh.Close()
-	r := csv.NewReader(fh)
-	r.FieldsPerRecord = 2
-	byID := map[string]float32{}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("-weights %s: %w", path, err)
-		}
-		line, _ := r.FieldPos(0)
-		v, err := strconv.ParseFloat(strings.TrimSpace(rec[1]), 32)
-		if err != nil {
-			if line == 1 {
-				continue // header
-			}
-			return nil, fmt.Errorf("-weights %s: line %d: weight %q is not a number", path, line, rec[1])
-		}
-		byID[rec[0]] = float32(v)
-	}
-	out := make([]float32, len(ids))
-	found := 0
-	for i, id := range ids {
-		if v, ok := byID[id]; ok {
-			out[i] = v
-			found++
-		}
-	}
-	if found == 0 {
-		return nil, fmt.Errorf("-weights %s: none of its %d ids is a train id (e.g. %q)", path, len(byID), ids[0])
 	}
 	return out, nil
 }
