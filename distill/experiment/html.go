@@ -21,12 +21,13 @@ func (r *Report) WriteHTML(w io.Writer, figs []Figure) error {
 	if err != nil {
 		return err
 	}
-	page := htmlPage{S: s, Spec: string(spec), Generated: time.Now().UTC().Format("2006-01-02 15:04 UTC")}
+	page := htmlPage{S: s, Spec: string(spec), Generated: time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		TopK: map[string]htmlFigure{}}
 	for _, f := range figs {
 		hf := htmlFigure{Name: f.Name, Title: f.Title, Src: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(f.PNG))}
 		switch {
 		case strings.HasPrefix(f.Name, "topk_"):
-			page.TopK = append(page.TopK, hf)
+			page.TopK[f.Name] = hf
 		case strings.HasPrefix(f.Name, "gallery_"):
 			page.Galleries = append(page.Galleries, hf)
 		case f.Name == "caption_check":
@@ -59,10 +60,41 @@ type htmlPage struct {
 	S            *Summary
 	Spec         string
 	Generated    string
-	TopK, Other  []htmlFigure
+	TopK         map[string]htmlFigure // by figure name, "topk_" + view
+	Other        []htmlFigure
 	Galleries    []htmlFigure
 	CaptionCheck *htmlFigure
 	Captions     []htmlCaptions
+}
+
+// topKTable is a view's top-K table laid out one row per class, one column per K.
+type topKTable struct {
+	Ks   []int
+	Rows []topKTableRow
+}
+
+type topKTableRow struct {
+	Name     string
+	BaseRate float64
+	Cells    []TopKRow
+}
+
+func viewTable(v View) topKTable {
+	var t topKTable
+	byClass := map[int]int{}
+	for _, r := range v.Table {
+		i, ok := byClass[r.Class]
+		if !ok {
+			i = len(t.Rows)
+			byClass[r.Class] = i
+			t.Rows = append(t.Rows, topKTableRow{Name: r.Name, BaseRate: r.BaseRate})
+		}
+		t.Rows[i].Cells = append(t.Rows[i].Cells, r)
+		if i == 0 {
+			t.Ks = append(t.Ks, r.K)
+		}
+	}
+	return t
 }
 
 type htmlFigure struct {
@@ -77,10 +109,17 @@ type htmlCaptions struct {
 }
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct": func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
-	"f3":  func(v float64) string { return fmt.Sprintf("%.3f", v) },
-	"g":   func(v float64) string { return fmt.Sprintf("%g", v) },
-	"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"pct":       func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
+	"viewTable": viewTable,
+	"topkFigure": func(figs map[string]htmlFigure, view string) *htmlFigure {
+		if f, ok := figs["topk_"+strings.ReplaceAll(view, "-", "_")]; ok {
+			return &f
+		}
+		return nil
+	},
+	"f3": func(v float64) string { return fmt.Sprintf("%.3f", v) },
+	"g":  func(v float64) string { return fmt.Sprintf("%g", v) },
+	"f1": func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"className": func(s *Summary, c int) string {
 		if c < 0 {
 			return "all classes"
@@ -148,13 +187,13 @@ minority precision against the minority share of the base model's errors (on Cel
 {{range .Flagged.PerClass}}<tr><td>{{className $.S .Class}}</td><td class="num">{{.N}}</td><td class="num">{{pct .MinorityShare}}</td><td class="num">{{pct .ErrorRate}}</td><td class="num">{{pct .ErrorsMinorityShare}}</td><td class="num">{{.Flagged}}</td><td class="num">{{pct .Precision}}</td><td class="num">{{pct .Recall}}</td><td>{{cmp .Precision .ErrorsMinorityShare}}</td></tr>
 {{end}}{{with .Flagged.Overall}}<tr><th>all classes</th><td class="num">{{.N}}</td><td class="num">{{pct .MinorityShare}}</td><td class="num">{{pct .ErrorRate}}</td><td class="num">{{pct .ErrorsMinorityShare}}</td><td class="num">{{.Flagged}}</td><td class="num">{{pct .Precision}}</td><td class="num">{{pct .Recall}}</td><td>{{cmp .Precision .ErrorsMinorityShare}}</td></tr>{{end}}
 </table>
+{{with viewTable .}}<p class="muted">Minority fraction among each class's K hardest test images: by SVM decision value / by base-model confidence.</p>
 <table>
-<tr><th>class</th><th>K</th><th>minority among the K hardest by SVM</th><th>by base-model confidence</th><th>base rate</th></tr>
-{{range .Table}}<tr><td>{{.Name}}</td><td class="num">{{.K}}</td><td class="num">{{f3 .SVM}}</td><td class="num">{{f3 .Confidence}}</td><td class="num">{{f3 .BaseRate}}</td></tr>
-{{end}}</table>
+<tr><th>class</th><th>base rate</th>{{range .Ks}}<th>K={{.}}: SVM / confidence</th>{{end}}</tr>
+{{range .Rows}}<tr><td>{{.Name}}</td><td class="num">{{f3 .BaseRate}}</td>{{range .Cells}}<td class="num">{{f3 .SVM}} / {{f3 .Confidence}}</td>{{end}}</tr>
+{{end}}</table>{{end}}
+{{with topkFigure $.TopK .Name}}<figure><img src="{{.Src}}" alt="{{.Name}}"><figcaption>{{.Title}}</figcaption></figure>{{end}}
 {{end}}
-{{end}}
-{{range .TopK}}<figure><img src="{{.Src}}" alt="{{.Name}}"><figcaption>{{.Title}}</figcaption></figure>
 {{end}}
 
 <h2>Captions</h2>

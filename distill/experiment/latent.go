@@ -57,12 +57,10 @@ func (p *Pipeline) LoadLatent(ctx context.Context) error {
 		})
 	case LatentRandom:
 		return p.stage("random CLIP", func() (bool, error) {
-			tok := tinyclip.NewTokenizer()
-			m, err := clip.NewRandom(p.Backend, tinyclip.Options{}.Recipe().Config(tok.VocabSize()), p.Spec.CLIPSeed)
+			m, err := tinyclip.NewRandom(p.Backend, p.Spec.CLIPSeed)
 			if err != nil {
 				return false, err
 			}
-			m.Tokenizer = tok
 			p.CLIP, p.CLIPSource = m, m.Source
 			return false, nil
 		})

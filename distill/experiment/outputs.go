@@ -92,19 +92,29 @@ func (p *Pipeline) Report(ctx context.Context) (*Report, error) {
 			r.Captions.Classes = append(r.Captions.Classes, cc)
 		}
 	}
+	if r.Image, err = p.TestImages(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TestImages returns a reader of the test images by id (for galleries), loading the data first.
+func (p *Pipeline) TestImages(ctx context.Context) (func(id string) (image.Image, error), error) {
+	if err := p.LoadData(ctx); err != nil {
+		return nil, err
+	}
 	test := p.Data.Test
 	byID := make(map[string]int, test.Len())
 	for i, id := range test.IDs {
 		byID[id] = i
 	}
-	r.Image = func(id string) (image.Image, error) {
+	return func(id string) (image.Image, error) {
 		i, ok := byID[id]
 		if !ok {
 			return nil, fmt.Errorf("no test image %q", id)
 		}
 		return test.Image(i)
-	}
-	return r, nil
+	}, nil
 }
 
 // decisionRows lists every split's decision values with their rank within split and class.

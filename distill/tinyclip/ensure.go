@@ -122,3 +122,16 @@ func Ensure(ctx context.Context, b compute.Backend, opts Options) (string, error
 	}
 	return dir, nil
 }
+
+// NewRandom returns an untrained CLIP of the tiny CLIP's default shape with random weights (seed) and the tiny
+// CLIP's tokenizer, on backend b (nil: one chosen by package backend): meaningless but valid image and text
+// embeddings, for smoke tests of whole runs without training.
+func NewRandom(b compute.Backend, seed uint64) (*clip.Model, error) {
+	tok := NewTokenizer()
+	m, err := clip.NewRandom(b, Options{}.Recipe().Config(tok.VocabSize()), seed)
+	if err != nil {
+		return nil, err
+	}
+	m.Tokenizer = tok
+	return m, nil
+}

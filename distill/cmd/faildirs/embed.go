@@ -17,6 +17,7 @@ import (
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
+	"github.com/faildirs/faildirs/distill/tinyclip"
 )
 
 // embedSummary is what "faildirs embed" prints at the end (as text, or JSON with -json).
@@ -36,10 +37,10 @@ type embedSummary struct {
 func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	modelID := fs.String("model", clip.DefaultModelID, `hub id or HF-layout folder; "random" for random ViT-B/32 weights (offline tests)`)
+	modelID := fs.String("model", clip.DefaultModelID, `hub id or HF-layout folder; "random" for an untrained CLIP of the tiny CLIP's shape (offline smoke tests; the same as analyze -latent random)`)
 	out := fs.String("out", "", "embedding cache file to write (safetensors; resumed if it exists)")
 	batch := fs.Int("batch", clip.DefaultBatchSize, "images per model call")
-	shard := fs.String("shard", "", "i/n: embed only the i-th of n contiguous blocks of the sorted image list (0-based)")
+	shard := fs.String("shard", "", "i/n: embed only the i-th of n contiguous blocks of the sorted image list (0-based) into its own file, -out with .shard-i-of-n before the extension; faildirs analyze -embeddings reads the shards together")
 	skipBad := fs.Bool("skip-bad", false, "skip unreadable images and list them, instead of stopping at the first")
 	recompute := fs.Bool("recompute-stale", false, "discard a cache made for other images, model or preprocessing instead of failing")
 	every := fs.Duration("checkpoint", 30*time.Second, "time between cache saves")
@@ -47,7 +48,8 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: faildirs embed -out FILE [-model ID|DIR] [-batch N] [-shard i/n] [-skip-bad] IMAGE|FOLDER...")
-		fmt.Fprintln(stderr, "Embeds images with CLIP into a resumable cache file (Ctrl-C saves; rerun to continue).")
+		fmt.Fprintln(stderr, "Embeds images with CLIP into a resumable cache file (Ctrl-C saves; rerun to continue). With -shard i/n each of")
+		fmt.Fprintln(stderr, "n independent jobs embeds its block into its own file; faildirs analyze/fit -embeddings read them together.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -65,6 +67,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if paths, err = shardOf(paths, *shard); err != nil {
 			return err
 		}
+		*out = shardFile(*out, *shard)
 	}
 	b, info, err := backend.New(backend.Options{})
 	if err != nil {
@@ -72,7 +75,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var m *clip.Model
 	if *modelID == "random" {
-		m, err = clip.NewRandom(b, clip.ViTB32Config(), 1)
+		m, err = tinyclip.NewRandom(b, 0)
 	} else {
 		m, err = clip.Load(ctx, b, *modelID, clip.LoadOptions{Log: stderr})
 	}
@@ -152,6 +155,14 @@ func collectImages(args []string) ([]string, error) {
 		return nil, fmt.Errorf("embed: no images found in %v", args)
 	}
 	return paths, nil
+}
+
+// shardFile names shard "i/n"'s own output file: path with ".shard-i-of-n" before its extension
+// ("emb.safetensors" → "emb.shard-2-of-4.safetensors").
+func shardFile(path, spec string) string {
+	i, n, _ := strings.Cut(spec, "/")
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + ".shard-" + strings.TrimSpace(i) + "-of-" + strings.TrimSpace(n) + ext
 }
 
 // shardOf returns the i-th of n contiguous blocks of paths ("i/n", 0 ≤ i < n).

@@ -26,11 +26,15 @@ type command struct {
 // commands lists the subcommands. Each lives in its own file, named after it.
 func commands() map[string]command {
 	return map[string]command{
+		"analyze":    {"run a whole analysis from flags or a JSON spec (any data source, a model trained here or its predictions CSVs, any CLIP): summary.json, model, decisions.csv, captions.json, figures, report.html", runAnalyze},
+		"caption":    {"the caption stage over an analysis folder: fitted model + CLIP + vocabulary -> captions.json", runCaption},
+		"fit":        {"the fit stage: embeddings + predictions -> model.json, decisions.csv, summary.json in an analysis folder", runFit},
+		"report":     {"the report stage over an analysis folder: PNG figures and a self-contained report.html", runReport},
 		"bench-clip": {"time CLIP's image and text towers (images/s, texts/s, GFLOP/s); random ViT-B/32 weights unless -model is given", runBenchClip},
 		"bench-svm":  {"fit the failure SVMs on a benchmark folder (train/val/test .npy) and report fit time and test quality", runBenchSVM},
 		"embed":      {"embed images (files or folders) with CLIP into a resumable cache file; Ctrl-C saves, a rerun continues", runEmbed},
 		"env":        {"print the compute backend, whether SIMD kernels are compiled in, and matmul GFLOP/s", runEnv},
-		"quickstart": {"run the whole method offline on a planted Fashion-MNIST experiment; write PNG charts, galleries and summary.json", runQuickstart},
+		"quickstart": {"the quick start: the whole method offline on a planted Fashion-MNIST experiment (a preset of analyze)", runQuickstart},
 		"train":      {"train a base classifier (mlp, cnn, resnet18) on a dataset; write its checkpoint and predictions CSV per split", runTrain},
 		"train-clip": {"train the tiny offline CLIP on tinted Fashion-MNIST with generated captions; save it in HF layout and print its zero-shot quality", runTrainCLIP},
 	}

@@ -5,156 +5,86 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
-	"strings"
+	"path/filepath"
 
 	"github.com/faildirs/faildirs/distill"
-	"github.com/faildirs/faildirs/distill/data"
-	"github.com/faildirs/faildirs/distill/models"
-	"github.com/faildirs/faildirs/distill/quickstart"
+	"github.com/faildirs/faildirs/distill/experiment"
 )
 
+// runQuickstart runs the quick-start preset (experiment.Quickstart) with its own short flags.
 func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.String("out", "results/quickstart", "folder for the PNG figures and summary.json")
-	experiment := fs.String("experiment", "spurious", "planted experiment: spurious (colour) or rare (subclass)")
+	out := fs.String("out", "results/quickstart", "folder for summary.json, the PNG figures and report.html")
+	exp := fs.String("experiment", "spurious", "planted experiment: spurious (colour) or rare (subclass)")
 	classes := fs.String("classes", "", "spurious: the two Fashion-MNIST classes, e.g. \"T-shirt/top,Shirt\" or \"0,6\" (default 0,6)")
 	colors := fs.String("colors", "", "spurious: the two tint colours, majority of class 0 then of class 1 (default red,green)")
-	majority := fs.Float64("majority", 0, "spurious: train share of each class's majority colour (default 0.8, i.e. 4:1)")
+	var majority, testShare, rareFrac floatFlag
+	fs.Var(&majority, "majority", "spurious: train share of each class's majority colour (default 0.8, i.e. 4:1)")
+	fs.Var(&testShare, "test-minority-share", "the minority's share of each class's test images (default 1/3, the natural mix; 0.5 balances)")
 	rare := fs.String("rare", "", "rare: the rare member of each default superclass, comma-separated class names or indices (default Sneaker,Coat,Shirt)")
-	rareFrac := fs.Float64("rare-fraction", 0, "rare: rare subclass train count relative to a common one (default 0.1)")
+	fs.Var(&rareFrac, "rare-fraction", "rare: rare subclass train count relative to a common one (default 0.1)")
 	dataSeed := fs.Uint64("data-seed", 0, "seed of the planted experiment's sampling")
-	arch := fs.String("model", "mlp", "base model: mlp or cnn")
+	arch := fs.String("model", "", "base model: mlp (default) or cnn")
 	epochs := fs.Int("epochs", 0, "base-model training epochs (default 20)")
 	seed := fs.Uint64("seed", 0, "base-model seed")
-	svmCs := fs.String("svm-cs", "", "SVM cost grid searched by cross-validation, comma-separated (default the paper's 1e-6,1e-5,...,1)")
-	compat := fs.String("compat", "default", "SVM fitting: default, or reference (the reference code's choices: ties to the smaller C, libsvm's bias)")
+	var svmCs floatList
+	fs.Var(&svmCs, "svm-cs", "SVM cost grid searched by cross-validation, comma-separated (default the paper's 1e-6,1e-5,...,1)")
+	var compat compatFlag
+	fs.Var(&compat, "compat", "SVM fitting: default, or reference (the reference code's choices: ties to the smaller C, libsvm's bias)")
 	clipSteps := fs.Int("clip-steps", 0, "tiny CLIP training steps (default: package tinyclip's)")
 	clipModel := fs.String("clip", "", "use this CLIP instead of the tiny one: a local HF-layout folder or a hub id (e.g. openai/clip-vit-base-patch32)")
 	fashionDir := fs.String("fashion", "", "Fashion-MNIST folder (default $FAILDIRS_FASHION_MNIST or /usr/share/datasets/fashion-mnist)")
-	workDir := fs.String("work", "", "cache folder for the base model and embeddings (default <user cache>/faildirs/quickstart)")
+	workDir := fs.String("work", "", "cache folder for the base model and embeddings (default <user cache>/faildirs/experiment)")
+	quiet := fs.Bool("quiet", false, "no progress bars")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg := quickstart.Config{Experiment: quickstart.Experiment(*experiment), Epochs: *epochs, Seed: *seed,
-		CLIPSteps: *clipSteps, CLIPModel: *clipModel, FashionDir: *fashionDir, WorkDir: *workDir,
-		BaseModel: models.Config{Arch: models.Arch(*arch)}}
-	var err error
-	if cfg.SVMCompat, err = distill.ParseCompat(*compat); err != nil {
-		return fmt.Errorf("-compat: %w", err)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *svmCs != "" {
-		cs, err := parseCosts(*svmCs)
-		if err != nil {
-			return fmt.Errorf("-svm-cs: %w", err)
-		}
-		cfg.SVMCs = cs
-	}
-	switch cfg.Experiment {
-	case quickstart.Spurious:
-		cfg.Spurious = data.SpuriousConfig{MajorityFraction: *majority, Seed: *dataSeed}
-		if *classes != "" {
-			ids, err := classList(*classes)
-			if err != nil {
-				return err
-			}
-			if len(ids) != 2 {
-				return fmt.Errorf("-classes %q: want two classes", *classes)
-			}
-			cfg.Spurious.Classes = [2]int{ids[0], ids[1]}
-		}
-		if *colors != "" {
-			parts := strings.Split(*colors, ",")
-			if len(parts) != 2 {
-				return fmt.Errorf("-colors %q: want two colours, e.g. red,green", *colors)
-			}
-			cfg.Spurious.Colors = [2]string{strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])}
-		}
-	case quickstart.Rare:
-		cfg.Rare = data.RareConfig{RareFraction: *rareFrac, Seed: *dataSeed}
-		if *rare != "" {
-			ids, err := classList(*rare)
-			if err != nil {
-				return err
-			}
-			cfg.Rare.Superclasses = data.DefaultRareSuperclasses
-			cfg.Rare.Rare = ids
-		}
+	spec := experiment.Quickstart()
+	switch *exp {
+	case "spurious":
+		spec.Data = experiment.FashionSpurious
+	case "rare":
+		spec.Data = experiment.FashionRare
 	default:
-		return fmt.Errorf("-experiment %q: want spurious or rare", *experiment)
+		return fmt.Errorf("-experiment %q: want spurious or rare", *exp)
 	}
-	p, err := quickstart.New(cfg)
+	spec.DataDir, spec.Work, spec.Out = *fashionDir, *workDir, *out
+	spec.DataSeed, spec.Seed, spec.Epochs, spec.Model = *dataSeed, *seed, *epochs, *arch
+	spec.Majority, spec.TestMinorityShare, spec.RareFraction = float64(majority), float64(testShare), float64(rareFrac)
+	spec.SVMCs, spec.Compat, spec.CLIPSteps = svmCs, distill.Compat(compat), *clipSteps
+	if *clipModel != "" {
+		spec.Latent = *clipModel
+	}
+	for flagName, dst := range map[string]*[]string{"classes": &spec.Classes, "colors": &spec.Colors, "rare": &spec.Rare} {
+		v := map[string]string{"classes": *classes, "colors": *colors, "rare": *rare}[flagName]
+		if v == "" {
+			continue
+		}
+		var l stringList
+		_ = l.Set(v)
+		*dst = l
+	}
+	if len(spec.Classes) > 0 && len(spec.Classes) != 2 {
+		return fmt.Errorf("-classes %q: want two classes", *classes)
+	}
+	if len(spec.Colors) > 0 && spec.Data == experiment.FashionSpurious && len(spec.Colors) != 2 {
+		return fmt.Errorf("-colors %q: want two colours, e.g. red,green", *colors)
+	}
+	p, err := prepare(spec, stderr, *quiet)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	p.Log = stderr
-	fmt.Fprintf(stderr, "backend: %s\n", p.BackendInfo)
-	s, err := p.SaveOutputs(ctx, *out)
+	s, err := p.WriteOutputs(ctx, spec.Out)
 	if err != nil {
 		return err
 	}
 	printSummary(stdout, s)
-	fmt.Fprintf(stdout, "wrote %s/summary.json and the figures\n", *out)
+	fmt.Fprintf(stdout, "wrote %s, %s and the figures\n", filepath.Join(spec.Out, experiment.SummaryFile),
+		filepath.Join(spec.Out, experiment.ReportFile))
 	return nil
-}
-
-// classList parses comma-separated Fashion-MNIST class names or indices.
-func classList(s string) ([]int, error) {
-	var out []int
-	for _, part := range strings.Split(s, ",") {
-		c, err := data.FashionClassIndex(strings.TrimSpace(part))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-// parseCosts parses a comma-separated list of positive, finite SVM costs ("1e-3,0.01,1").
-func parseCosts(s string) ([]float64, error) {
-	var out []float64
-	for _, part := range strings.Split(s, ",") {
-		c, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-		if err != nil || !(c > 0) || math.IsInf(c, 0) {
-			return nil, fmt.Errorf("%q in %q is not a positive, finite number", part, s)
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-// printSummary prints the headline figures of a quick-start run.
-func printSummary(w io.Writer, s *quickstart.Summary) {
-	fmt.Fprintf(w, "base model (%s): test accuracy %.3f; worst group %q %.3f, best group %.3f\n", s.BaseModel.Arch,
-		s.BaseModel.TestAccuracy, s.BaseModel.WorstGroup, s.BaseModel.WorstGroupAcc, s.BaseModel.BestGroupAccuracy)
-	for _, c := range s.SVM {
-		fmt.Fprintf(w, "svm %-12s %-10s C=%-7g cv bal.acc %.3f  test bal.acc %.3f\n", c.Name, c.Status, c.C,
-			c.CVBalancedAccuracy, c.TestBalancedAcc)
-	}
-	for name, pts := range s.TopK.PerClass {
-		for _, pt := range pts {
-			fmt.Fprintf(w, "top-%-3d %-12s minority: svm %.2f  confidence %.2f  base rate %.2f\n", pt.K, name, pt.SVM,
-				pt.Conf, pt.BaseRate)
-		}
-	}
-	for name, pts := range s.TopKTrainMix.PerClass {
-		for _, pt := range pts {
-			fmt.Fprintf(w, "top-%-3d %-12s minority, test at the training mix: svm %.2f  confidence %.2f  base rate %.2f\n",
-				pt.K, name, pt.SVM, pt.Conf, pt.BaseRate)
-		}
-	}
-	for _, c := range s.Captions {
-		if len(c.Hard) > 0 && len(c.Easy) > 0 {
-			fmt.Fprintf(w, "captions %-12s hard: %q (%.3f)  easy: %q (%.3f)\n", c.Name, c.Hard[0].Text, c.Hard[0].Score,
-				c.Easy[0].Text, c.Easy[0].Score)
-		}
-	}
-	for _, c := range s.CaptionCheck {
-		fmt.Fprintf(w, "caption check %-12s K=%d: hard %.3f  easy %.3f  class %.3f\n", c.Name, c.K, c.HardAccuracy,
-			c.EasyAccuracy, c.ClassAccuracy)
-	}
 }
