@@ -61,7 +61,9 @@ func writeBYO(t *testing.T, dir string, c byoCase) (images, preds, words string)
 		t.Fatalf("faildirs train: %v\n%s", err, stderr.String())
 	}
 	images = filepath.Join(dir, "images")
-	folder := func(k int) string { return fmt.Sprintf("%d-%s", k, strings.ToLower(strings.ReplaceAll(c.classes[k], "/", "_"))) }
+	folder := func(k int) string {
+		return fmt.Sprintf("%d-%s", k, strings.ToLower(strings.ReplaceAll(c.classes[k], "/", "_")))
+	}
 	rel := map[string]string{}
 	for _, sp := range ds.Splits() {
 		for i, id := range sp.IDs {

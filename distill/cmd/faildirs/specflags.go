@@ -92,7 +92,9 @@ func parseSpec(fs *flag.FlagSet, args []string) (experiment.Spec, error) {
 // applySetFlags applies every spec flag set on fs to s.
 func applySetFlags(fs *flag.FlagSet, s *experiment.Spec) error {
 	onto := flag.NewFlagSet("spec", flag.ContinueOnError)
-	specFlags(onto, s)
+	saved := *s
+	specFlags(onto, s) // registering a flag sets its variable to the flag's default: restore the spec
+	*s = saved
 	var err error
 	fs.Visit(func(f *flag.Flag) {
 		if err == nil && onto.Lookup(f.Name) != nil {

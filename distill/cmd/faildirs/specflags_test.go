@@ -80,6 +80,8 @@ func TestParseSpec(t *testing.T) {
 	}
 	file := write("spec.json", `{
   "data": "fashion-spurious",
+  "epochs": 7,
+  "data_seed": 4,
   "classes": ["Pullover", "Coat"],
   "test_minority_share": 0.25,
   "ks": [10, 30]
@@ -91,7 +93,8 @@ func TestParseSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(s.Classes, []string{"Pullover", "Coat"}) || !slices.Equal(s.Colors, []string{"blue", "orange"}) ||
-		!slices.Equal(s.Ks, []int{5}) || s.TestMinorityShare != 0.25 || s.Out != "x" {
+		!slices.Equal(s.Ks, []int{5}) || s.TestMinorityShare != 0.25 || s.Out != "x" || s.Epochs != 7 || s.DataSeed != 4 ||
+		s.Data != "fashion-spurious" {
 		t.Fatalf("spec %+v", s)
 	}
 	for _, c := range []struct {
