@@ -9,10 +9,10 @@ import (
 
 // A spec names what differs from the defaults; Validate reports every contradiction before any work.
 func ExampleSpec_Validate() {
-	byo := experiment.Spec{Data: experiment.Folder, DataDir: "photos", Preds: "preds/{split}.csv", Latent: "openai/clip-vit-base-patch32"}
+	byo := experiment.Spec{Data: experiment.Folder, DataDir: "testdata", Preds: "testdata/{split}.csv", Latent: "openai/clip-vit-base-patch32"}
 	fmt.Println(byo.Validate())
 
-	bad := experiment.Spec{Data: experiment.Folder, DataDir: "photos", Preds: "preds/", Model: "resnet18", Latent: experiment.LatentFeatures}
+	bad := experiment.Spec{Data: experiment.Folder, DataDir: "testdata", Preds: "testdata", Model: "resnet18", Latent: experiment.LatentFeatures}
 	fmt.Println(bad.Validate())
 	// Output:
 	// <nil>

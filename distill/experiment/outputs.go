@@ -295,12 +295,17 @@ func (p *Pipeline) WriteFit(ctx context.Context, dir string) (*Summary, error) {
 }
 
 // WriteOutputs runs every stage and writes the analysis folder dir: spec.json, summary.json, model.json,
-// decisions.csv, captions.json (when there are captions), the PNG figures and report.html.
+// decisions.csv, captions.json (when there are captions), the PNG figures and report.html. Everything is computed
+// and rendered before the first file is written; each file is written atomically.
 func (p *Pipeline) WriteOutputs(ctx context.Context, dir string) (*Summary, error) {
 	if err := CheckOut(dir); err != nil {
 		return nil, err
 	}
 	r, err := p.Report(ctx)
+	if err != nil {
+		return nil, err
+	}
+	figs, err := r.Figures()
 	if err != nil {
 		return nil, err
 	}
@@ -310,11 +315,12 @@ func (p *Pipeline) WriteOutputs(ctx context.Context, dir string) (*Summary, erro
 	if err := p.SVM.Save(filepath.Join(dir, ModelFile)); err != nil {
 		return nil, err
 	}
-	return r.Summary, r.Write(dir)
+	return r.Summary, r.write(dir, figs)
 }
 
 // Write writes the report's files into dir: summary.json, decisions.csv, captions.json (when there are captions),
-// every figure as PNG and report.html. Each file is written atomically.
+// every figure as PNG and report.html. The figures are rendered before the first file is written; each file is
+// written atomically.
 func (r *Report) Write(dir string) error {
 	if err := CheckOut(dir); err != nil {
 		return err
@@ -323,6 +329,11 @@ func (r *Report) Write(dir string) error {
 	if err != nil {
 		return err
 	}
+	return r.write(dir, figs)
+}
+
+// write writes the report's files with its rendered figures.
+func (r *Report) write(dir string, figs []Figure) error {
 	if err := atomicfile.Write(filepath.Join(dir, DecisionsFile), func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		if err := WriteDecisions(bw, r.Decisions); err != nil {

@@ -197,7 +197,7 @@ func (p *Pipeline) LoadData(ctx context.Context) error {
 		}
 		p.Minorities = s.Minorities
 		if p.Minorities == nil {
-			p.Minorities = minorityGroups(d)
+			p.Minorities = d.Minority()
 		}
 		for _, g := range p.Minorities {
 			if g >= len(d.Groups) {

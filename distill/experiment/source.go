@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -166,9 +167,6 @@ func fashionClasses(field string, names []string) ([]int, error) {
 	}
 	return out, nil
 }
-
-// minorityGroups returns the dataset's minority group ids.
-func minorityGroups(d *data.Dataset) []int { return d.Minority() }
 
 // splitsFingerprint identifies the examples of the dataset's splits: ids, labels and groups, split by split (the
 // image content is fingerprinted by the embedding cache itself).
@@ -368,18 +366,9 @@ func groupsFromCSV(d *data.Dataset, minorities []int) ([]data.Group, error) {
 		if ok {
 			name += " of " + d.Classes[c]
 		}
-		out[g] = data.Group{ID: g, Name: name, Class: c, Minority: contains(intStrings(minorities), strconv.Itoa(g))}
+		out[g] = data.Group{ID: g, Name: name, Class: c, Minority: slices.Contains(minorities, g)}
 	}
-	// Groups that never occur get the class of a label that does not constrain anything: no example has them.
 	return out, nil
-}
-
-func intStrings(xs []int) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = strconv.Itoa(x)
-	}
-	return out
 }
 
 func sourceWhere(s Spec) string {

@@ -8,7 +8,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/faildirs/faildirs/distill"
@@ -253,7 +255,8 @@ func (s Spec) WithDefaults() Spec {
 // Validate checks a spec before any work: known names, values in range (no NaN), and no field that contradicts
 // another (a base model's training settings with predictions CSVs, a source's settings with another source, the
 // features latent without a trained model, ...). Run it on the spec as given (before [Spec.WithDefaults]): a
-// non-zero field counts as set. Errors name the field by its JSON (flag) name.
+// non-zero field counts as set; the files and folders it names must exist. Errors name the field by its JSON
+// (flag) name.
 func (s Spec) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
@@ -273,7 +276,7 @@ func (s Spec) Validate() error {
 	}
 	// Fields that belong to some sources only.
 	only := func(field string, set bool, sources ...string) {
-		if set && !contains(sources, src) {
+		if set && !slices.Contains(sources, src) {
 			bad(field, "applies to data %s only, not %q", strings.Join(sources, ", "), src)
 		}
 	}
@@ -409,16 +412,38 @@ func (s Spec) Validate() error {
 	if s.Latent == LatentFeatures && s.Vocab != "" && s.Vocab != VocabAuto && s.Vocab != VocabNone {
 		bad("vocab", "captions need a CLIP text tower; latent features has none")
 	}
-	return errors.Join(errs...)
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
+	// Files and folders named by the spec must exist before any work starts.
+	exists := func(field, path string, dir bool) {
+		if path == "" {
+			return
+		}
+		st, err := os.Stat(path)
+		switch {
+		case err != nil:
+			bad(field, "%v", err)
+		case dir && !st.IsDir():
+			bad(field, "%s is not a folder", path)
+		case !dir && st.IsDir():
+			bad(field, "%s is a folder, want a file", path)
 		}
 	}
-	return false
+	if src == CelebA || src == ImageNet || src == Folder {
+		exists("data_dir", s.DataDir, true)
+	}
+	exists("val_labels", s.ValLabels, false)
+	exists("wordnet", s.WordNet, false)
+	exists("weights", s.Weights, false)
+	for _, e := range s.Embeddings {
+		exists("embeddings", e, false)
+	}
+	if s.Preds != "" {
+		if strings.Contains(s.Preds, "{split}") {
+			exists("preds", filepath.Dir(s.Preds), true)
+		} else {
+			exists("preds", s.Preds, true)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ReadSpec parses a JSON spec from r. Unknown fields are errors; errors give the line (name names the source in

@@ -125,3 +125,62 @@ func TestEmbedCommand(t *testing.T) {
 		t.Errorf("cache info %+v", info.CacheInfo)
 	}
 }
+
+// TestEmbedShardsThenAnalyze embeds a class folder in two shards (each its own file, as two independent jobs
+// would) and runs faildirs analyze on the shards read together, with the same untrained CLIP.
+func TestEmbedShardsThenAnalyze(t *testing.T) {
+	t.Setenv(backend.EnvBackend, "go")
+	if got := shardFile("out/emb.safetensors", "1/4"); got != "out/emb.shard-1-of-4.safetensors" {
+		t.Fatalf("shardFile = %q", got)
+	}
+	root := t.TempDir()
+	for k, name := range []string{"dark", "light"} {
+		for i := range 15 {
+			img := image.NewRGBA(image.Rect(0, 0, 12, 10))
+			for p := range img.Pix {
+				img.Pix[p] = uint8(60+120*k) + uint8(3*i) + uint8(p%7)
+			}
+			var buf bytes.Buffer
+			_ = png.Encode(&buf, img)
+			path := filepath.Join(root, name, fmt.Sprintf("%02d.png", i))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	out := filepath.Join(t.TempDir(), "emb.safetensors")
+	var shards []string
+	total := 0
+	for i := range 2 {
+		var stdout, stderr bytes.Buffer
+		shard := fmt.Sprintf("%d/2", i)
+		if err := runEmbed(context.Background(), []string{"-model", "random", "-out", out, "-shard", shard, "-quiet", "-json", root}, &stdout, &stderr); err != nil {
+			t.Fatalf("embed -shard %s: %v", shard, err)
+		}
+		var s embedSummary
+		if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
+			t.Fatal(err)
+		}
+		if want := shardFile(out, shard); s.Out != want || s.Computed != s.Images {
+			t.Fatalf("shard %s: summary %+v, want its own file %s", shard, s, want)
+		}
+		shards = append(shards, s.Out)
+		total += s.Images
+	}
+	if total != 30 {
+		t.Fatalf("shards hold %d images, want 30", total)
+	}
+	outDir := filepath.Join(t.TempDir(), "analysis")
+	var stdout, stderr bytes.Buffer
+	args := []string{"analyze", "-data", "folder", "-data-dir", root, "-model", "mlp", "-image-size", "8", "-epochs", "1",
+		"-latent", "random", "-embeddings", strings.Join(shards, ","), "-vocab", "none", "-work", t.TempDir(), "-out", outDir, "-quiet"}
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("analyze with the shards: %s", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(outDir, "report.html")); err != nil {
+		t.Fatal(err)
+	}
+}
