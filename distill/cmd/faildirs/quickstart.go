@@ -35,7 +35,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	clipSteps := fs.Int("clip-steps", 0, "tiny CLIP training steps (default: package tinyclip's)")
 	clipModel := fs.String("clip", "", "use this CLIP instead of the tiny one: a local HF-layout folder or a hub id (e.g. openai/clip-vit-base-patch32)")
 	fashionDir := fs.String("fashion", "", "Fashion-MNIST folder (default $FAILDIRS_FASHION_MNIST or /usr/share/datasets/fashion-mnist)")
-	workDir := fs.String("work", "", "cache folder for the base model and embeddings (default <user cache>/faildirs/experiment)")
+	workDir := fs.String("work", "", "cache folder of the base model, the embeddings and the tiny CLIP (default <user cache>/faildirs/experiment, the tiny CLIP in <user cache>/faildirs)")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	if err := fs.Parse(args); err != nil {
 		return err

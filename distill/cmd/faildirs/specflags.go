@@ -60,7 +60,7 @@ func specFlags(fs *flag.FlagSet, s *experiment.Spec) {
 	fs.IntVar(&s.CaptionK, "caption-k", 0, "nearest test images of the caption check (default 50)")
 	fs.IntVar(&s.GalleryN, "gallery-n", 0, "hard and easy images per gallery (default 8)")
 	fs.IntVar(&s.MaxClasses, "max-classes", 0, "classes given galleries and charts (default 12: the lowest test accuracy first)")
-	fs.StringVar(&s.Work, "work", "", "cache folder of the base model and embeddings (default <user cache>/faildirs/experiment)")
+	fs.StringVar(&s.Work, "work", "", "cache folder of the base model, the embeddings and the tiny CLIP (default <user cache>/faildirs/experiment, the tiny CLIP in <user cache>/faildirs)")
 	fs.StringVar(&s.Out, "out", "", "output folder")
 }
 
