@@ -12,9 +12,9 @@ import (
 )
 
 // LoadWeights reads per-example training weights (interventions) from a CSV file of rows "id,weight" (a header row
-// is allowed) and returns one weight per id of ids, in that order: ids the file does not list weigh 0. Errors name
-// the file and line: a row without two fields, a weight that is not a finite number ≥ 0, an id listed twice, an id
-// that is not in ids, or a file that matches none of ids.
+// is allowed) and returns one weight per id of ids, in that order: ids the file does not list weigh 0, and rows of
+// other ids (e.g. weights computed for every split) are ignored. Errors name the file and line: a row without two
+// fields, a weight that is not a finite number ≥ 0, an id listed twice; and a file that matches none of ids fails.
 func LoadWeights(path string, ids []string) ([]float32, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -29,6 +29,7 @@ func LoadWeights(path string, ids []string) ([]float32, error) {
 	r.FieldsPerRecord = 2
 	out := make([]float32, len(ids))
 	seen := map[string]int{}
+	matched := 0
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -53,14 +54,20 @@ func LoadWeights(path string, ids []string) ([]float32, error) {
 			return nil, fmt.Errorf("weights %s:%d: id %q repeats line %d", path, line, id, first)
 		}
 		seen[id] = line
-		i, ok := index[id]
-		if !ok {
-			return nil, fmt.Errorf("weights %s:%d: id %q is not a training example", path, line, id)
+		if i, ok := index[id]; ok {
+			out[i] = float32(v)
+			matched++
 		}
-		out[i] = float32(v)
 	}
 	if len(seen) == 0 {
 		return nil, fmt.Errorf("weights %s: no rows", path)
+	}
+	if matched == 0 {
+		example := ""
+		if len(ids) > 0 {
+			example = fmt.Sprintf(" (they look like %q)", ids[0])
+		}
+		return nil, fmt.Errorf("weights %s: none of its %d ids is a training example%s", path, len(seen), example)
 	}
 	return out, nil
 }

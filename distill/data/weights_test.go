@@ -18,16 +18,16 @@ func TestLoadWeights(t *testing.T) {
 		return p
 	}
 	ids := []string{"a", "b", "c"}
-	got, err := LoadWeights(write("id,weight\nc,2.5\na,1\n"), ids)
+	got, err := LoadWeights(write("id,weight\nc,2.5\na,1\nz,7\n"), ids)
 	if err != nil || !reflect.DeepEqual(got, []float32{1, 0, 2.5}) {
-		t.Fatalf("weights %v, %v; want [1 0 2.5] (b unlisted weighs 0)", got, err)
+		t.Fatalf("weights %v, %v; want [1 0 2.5] (b unlisted weighs 0, z is not a training example)", got, err)
 	}
 	for _, c := range []struct{ name, text, want string }{
 		{"not a number", "a,1\nb,x\n", `w.csv:2: weight "x" is not a number`},
 		{"negative", "a,-1\n", `w.csv:1: weight "-1" must be finite`},
 		{"NaN", "a,NaN\n", `w.csv:1: weight "NaN" must be finite`},
 		{"repeated id", "a,1\nb,1\na,2\n", `w.csv:3: id "a" repeats line 1`},
-		{"unknown id", "a,1\nz,1\n", `w.csv:2: id "z" is not a training example`},
+		{"no training example", "y,1\nz,1\n", `none of its 2 ids is a training example (they look like "a")`},
 		{"three fields", "a,1,2\n", "wrong number of fields"},
 		{"header only", "id,weight\n", "no rows"},
 	} {
