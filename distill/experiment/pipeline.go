@@ -206,6 +206,8 @@ func (p *Pipeline) LoadData(ctx context.Context) error {
 		}
 		if d.Test.Groups == nil {
 			p.Minorities = nil
+		} else if len(p.Minorities) == 0 {
+			p.note("the data has groups but none is a minority group: give minorities (-minorities) for the surfacing metrics")
 		}
 		p.Data = d
 		p.dataKey = splitsFingerprint(d)
