@@ -30,6 +30,9 @@ type Training struct {
 	Weights []float32
 	// AddPool lists pool examples (indices into the pool split) added to the training set with their labels.
 	AddPool []int
+	// Seed, when set, replaces the spec's base-model seed (initial weights, example order), e.g. to repeat an
+	// intervention over seeds.
+	Seed *uint64
 }
 
 // BaseRun is a base model trained here and its outputs.
@@ -72,9 +75,9 @@ func (p *Pipeline) modelConfig() models.Config {
 		H: p.Spec.ImageSize, W: p.Spec.ImageSize}.WithDefaults()
 }
 
-// TrainBase trains the base model on train (plus t's pool examples, with t's weights) with the spec's
+// TrainBase trains the base model on train (plus t's pool examples, with t's weights and seed) with the spec's
 // architecture, epochs, seed, batch size and learning rate, and predicts every split. Runs are cached by a
-// fingerprint of all of it (data, settings, weights, added examples): a rerun loads the checkpoint and the
+// fingerprint of all of it (data, settings, seed, weights, added examples): a rerun loads the checkpoint and the
 // predictions. Interrupted training leaves no cache entry; a rerun trains again.
 func (p *Pipeline) TrainBase(ctx context.Context, t Training) (*BaseRun, error) {
 	if err := p.LoadData(ctx); err != nil {
@@ -108,7 +111,11 @@ func (p *Pipeline) TrainBase(ctx context.Context, t Training) (*BaseRun, error) 
 	}
 	cfg := p.modelConfig()
 	features := s.Latent == LatentFeatures
-	dir := filepath.Join(s.Work, "base-"+fingerprint(p.dataKey, cfg, s.Epochs, s.Seed, s.BatchSize, s.LearningRate,
+	seed := s.Seed
+	if t.Seed != nil {
+		seed = *t.Seed
+	}
+	dir := filepath.Join(s.Work, "base-"+fingerprint(p.dataKey, cfg, s.Epochs, seed, s.BatchSize, s.LearningRate,
 		weightsHash(weights), t.AddPool))
 	run := &BaseRun{Dir: dir}
 	if m, err := models.Load(p.Backend, filepath.Join(dir, "model.ckpt")); err == nil {
@@ -131,13 +138,13 @@ func (p *Pipeline) TrainBase(ctx context.Context, t Training) (*BaseRun, error) 
 	if err != nil {
 		return nil, err
 	}
-	m, err := models.New(p.Backend, cfg, s.Seed)
+	m, err := models.New(p.Backend, cfg, seed)
 	if err != nil {
 		return nil, err
 	}
 	run.Model = m
 	if run.Epochs, err = m.Train(ctx, ex, models.TrainOptions{Epochs: s.Epochs, BatchSize: s.BatchSize,
-		LearningRate: s.LearningRate, Weights: weights, Seed: s.Seed, Progress: p.Progress, Log: p.Log}); err != nil {
+		LearningRate: s.LearningRate, Weights: weights, Seed: seed, Progress: p.Progress, Log: p.Log}); err != nil {
 		return nil, err
 	}
 	if err := p.predictAll(ctx, run, features); err != nil {

@@ -479,6 +479,11 @@ func TestPipelineStagesAndCaches(t *testing.T) {
 	if err != nil || !again.Cached || !slices.Equal(again.Preds["test"].Preds, rw.Preds["test"].Preds) {
 		t.Fatalf("the same weights retrained (cached %v, %v)", again.Cached, err)
 	}
+	seed := uint64(5)
+	other, err := p2.TrainBase(ctx, Training{Weights: w, Seed: &seed})
+	if err != nil || other.Cached || other.Dir == rw.Dir {
+		t.Fatalf("another seed reused the cache entry %s (%v)", other.Dir, err)
+	}
 	if _, err := p2.TrainBase(ctx, Training{Weights: w[1:]}); err == nil || !strings.Contains(err.Error(), "training weights for") {
 		t.Errorf("wrong number of weights: %v", err)
 	}
