@@ -31,6 +31,10 @@ type Options struct {
 	// Tol and MaxIter mirror Solver.Tol and Solver.MaxIter for the saved model (filled in by Fit).
 	Tol     float64 `json:"tol"`
 	MaxIter int     `json:"max_iter"`
+	// TrainSample estimates the whitening statistics from a seeded sample of the train rows (zero value: every
+	// row). Fit draws the sample from train when train holds the whole split, or takes train as the sample when it
+	// holds exactly TrainSample.Rows() of a split of TrainSample.Of rows; the model records it.
+	TrainSample TrainSample `json:"train_sample,omitzero"`
 	// Progress receives a progress bar of the solved SVM problems; nil means the progress package's default
 	// (stderr, or an HTML bar in GoNB), io.Discard none.
 	Progress io.Writer `json:"-"`
@@ -155,10 +159,14 @@ func Fit(b compute.Backend, train, val Split, opts Options) (*FailureModel, erro
 	if err := checkFitInputs(&train, &val); err != nil {
 		return nil, fmt.Errorf("distill: Fit: %w", err)
 	}
+	if train, opts.TrainSample, err = sampleTrain(train, opts.TrainSample); err != nil {
+		return nil, fmt.Errorf("distill: Fit: %w", err)
+	}
 	wh, err := FitWhitening(train)
 	if err != nil {
 		return nil, fmt.Errorf("distill: Fit: %w", err)
 	}
+	wh.Sample = opts.TrainSample
 	stats := &FitStats{Preprocess: time.Since(start)}
 	nc := opts.NumClasses
 	if nc == 0 {
@@ -188,6 +196,33 @@ func Fit(b compute.Backend, train, val Split, opts Options) (*FailureModel, erro
 	}
 	stats.Total = time.Since(start)
 	return model, nil
+}
+
+// sampleTrain returns the train rows the whitening comes from under sample t, and t with Of filled in: a sample
+// drawn from train when train is the whole split (t.Of 0 or train's length), or train itself when it already holds
+// the t.Size sampled rows of a split of t.Of.
+func sampleTrain(train Split, t TrainSample) (Split, TrainSample, error) {
+	if err := t.validate(); err != nil {
+		return train, t, err
+	}
+	n := train.Len()
+	if t.Size == 0 {
+		return train, TrainSample{}, nil
+	}
+	if t.Of == 0 {
+		t.Of = n
+	}
+	switch {
+	case n == t.Of:
+		if !t.Sampled() {
+			return train, t, nil
+		}
+		return train.Subset(t.Rows()), t, nil
+	case n == min(t.Size, t.Of):
+		return train, t, nil // the caller embedded only the sampled rows
+	default:
+		return train, t, fmt.Errorf("%s has %d rows, neither the whole split (%d rows) nor its sample of %d", train.Name, n, t.Of, t.Size)
+	}
 }
 
 // checkFitInputs names unnamed splits and checks that val is valid and labelled and has train's dimension.

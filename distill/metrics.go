@@ -3,6 +3,7 @@ package distill
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -330,4 +331,52 @@ func Surfacing(in SurfacingInput, ks []int) (*SurfacingCurves, error) {
 		p.ConfidenceErrors /= nc
 	}
 	return out, nil
+}
+
+// Spearman returns the Spearman rank correlation of a and b (ties get the mean of their ranks): the Pearson
+// correlation of the ranks. It is NaN when either is constant, and when the lengths differ or are below 2.
+func Spearman(a, b []float64) float64 {
+	if len(a) != len(b) || len(a) < 2 {
+		return math.NaN()
+	}
+	ra, rb := ranks(a), ranks(b)
+	n := float64(len(a))
+	var ma, mb float64
+	for i := range ra {
+		ma += ra[i]
+		mb += rb[i]
+	}
+	ma, mb = ma/n, mb/n
+	var sab, saa, sbb float64
+	for i := range ra {
+		da, db := ra[i]-ma, rb[i]-mb
+		sab += da * db
+		saa += da * da
+		sbb += db * db
+	}
+	if saa == 0 || sbb == 0 {
+		return math.NaN()
+	}
+	return sab / math.Sqrt(saa*sbb)
+}
+
+// ranks returns the 1-based ranks of v, ties getting the mean of their ranks.
+func ranks(v []float64) []float64 {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int { return cmp.Compare(v[x], v[y]) })
+	out := make([]float64, len(v))
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && v[idx[j]] == v[idx[i]] {
+			j++
+		}
+		for k := i; k < j; k++ {
+			out[idx[k]] = float64(i+j+1) / 2
+		}
+		i = j
+	}
+	return out
 }

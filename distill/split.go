@@ -113,3 +113,22 @@ func (s Split) NumClasses() int {
 	}
 	return n
 }
+
+// Subset returns the examples at idx (in that order) as a new split: latent rows copied, every optional field
+// gathered the same way.
+func (s Split) Subset(idx []int) Split {
+	out := Split{Name: s.Name, Latents: s.Latents.Select(idx)}
+	gather := func(n int, pick func(i int)) {
+		if n > 0 {
+			for _, i := range idx {
+				pick(i)
+			}
+		}
+	}
+	gather(len(s.Labels), func(i int) { out.Labels = append(out.Labels, s.Labels[i]) })
+	gather(len(s.Preds), func(i int) { out.Preds = append(out.Preds, s.Preds[i]) })
+	gather(len(s.Confs), func(i int) { out.Confs = append(out.Confs, s.Confs[i]) })
+	gather(len(s.Groups), func(i int) { out.Groups = append(out.Groups, s.Groups[i]) })
+	gather(len(s.IDs), func(i int) { out.IDs = append(out.IDs, s.IDs[i]) })
+	return out
+}

@@ -18,6 +18,10 @@ type Whitening struct {
 	// Mean and Std hold the per-feature statistics (Std 0 marks a constant feature).
 	Mean []float32 `json:"mean"`
 	Std  []float32 `json:"std"`
+	// Rows is the number of train rows the statistics come from; Sample says how they were drawn when they are a
+	// sample of the train split (zero: the whole split).
+	Rows   int         `json:"rows,omitempty"`
+	Sample TrainSample `json:"sample,omitzero"`
 }
 
 // FitWhitening computes the statistics of the rows of s (at least two rows are needed for an unbiased standard
@@ -46,7 +50,7 @@ func FitWhitening(s Split) (*Whitening, error) {
 			ss[k] += x * x
 		}
 	}
-	w := &Whitening{Mean: make([]float32, d), Std: make([]float32, d)}
+	w := &Whitening{Mean: make([]float32, d), Std: make([]float32, d), Rows: n}
 	for k := range d {
 		w.Mean[k] = float32(mean[k])
 		w.Std[k] = float32(math.Sqrt(ss[k] / float64(n-1)))

@@ -9,7 +9,9 @@
 // photo of a red sneaker", "a picture of a sneaker in red", ...), item synonyms from the caption package, and
 // often only the item or only the colour, so that each concept is learned on its own. Generated captions repeat
 // within a batch, so the loss counts every caption that is true of an image as a positive
-// ([MultiPositiveLoss]); with distinct captions it is CLIP's loss.
+// ([MultiPositiveLoss]); with distinct captions it is CLIP's loss. Each step's batch is split into
+// [Options.Replicas] contrastive batches whose gradients are computed concurrently and averaged into one Adam step
+// (data parallelism: on the Go backend one execution of this small model keeps about one core busy).
 //
 // The tokenizer is CLIP's byte-level BPE with merges learned from the generated captions ([NewTokenizer]): every
 // caption word is one token and the vocabulary has a few hundred entries. Words outside it still tokenize, into

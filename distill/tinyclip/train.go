@@ -23,14 +23,13 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/gomlx/gomlx/ml/train/optimizer/cosineschedule"
 )
 
 // RecipeVersion changes whenever the training data, captions or loss change, so cached models trained by an
-// older recipe are not reused.
-const RecipeVersion = 1
+// older recipe are not reused. Version 2 splits each step's batch into [Options.Replicas] contrastive batches.
+const RecipeVersion = 2
 
 // Options configures training. Zero values take the defaults given on each field; the fields up to Mix form the
 // [Recipe] (fingerprinted), the rest only say where things are and how to report.
@@ -41,6 +40,11 @@ type Options struct {
 	Steps int
 	// BatchSize is the number of image–caption pairs per step. Default 128.
 	BatchSize int
+	// Replicas splits each step's batch into this many equal contrastive batches (each image's negatives are the
+	// captions of its own part), whose gradients are computed concurrently, one execution each, and averaged into
+	// one Adam step: data parallelism that keeps every core busy on the Go backend, whose schedule runs one graph
+	// node at a time. Default 2; BatchSize must be a multiple, with at least 2 pairs per part.
+	Replicas int
 	// LearningRate is Adam's peak learning rate, reached after WarmupSteps linear warm-up steps, then decayed
 	// along a half cosine to 5% of it at the last step. Default 2e-3.
 	LearningRate float64
@@ -93,6 +97,7 @@ type Recipe struct {
 	Seed         uint64     `json:"seed"`
 	Steps        int        `json:"steps"`
 	BatchSize    int        `json:"batch_size"`
+	Replicas     int        `json:"replicas"`
 	LearningRate float64    `json:"learning_rate"`
 	WarmupSteps  int        `json:"warmup_steps"`
 	ImageSize    int        `json:"image_size"`
@@ -113,6 +118,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = 128
+	}
+	if o.Replicas == 0 {
+		o.Replicas = 2
 	}
 	if o.LearningRate == 0 {
 		o.LearningRate = 2e-3
@@ -153,7 +161,7 @@ func (o Options) withDefaults() Options {
 // Recipe returns the options' recipe, defaults applied.
 func (o Options) Recipe() Recipe {
 	o = o.withDefaults()
-	return Recipe{Version: RecipeVersion, Seed: o.Seed, Steps: o.Steps, BatchSize: o.BatchSize,
+	return Recipe{Version: RecipeVersion, Seed: o.Seed, Steps: o.Steps, BatchSize: o.BatchSize, Replicas: o.Replicas,
 		LearningRate: o.LearningRate, WarmupSteps: o.WarmupSteps, ImageSize: o.ImageSize, Patch: o.Patch,
 		Width: o.Width, Layers: o.Layers, Embed: o.Embed, Activation: o.Activation, Untinted: o.Untinted, TrainImages: o.TrainImages, Mix: o.Mix}
 }
@@ -172,6 +180,8 @@ func (r Recipe) Validate() error {
 		return fmt.Errorf("tinyclip: steps %d must be at least 1", r.Steps)
 	case r.BatchSize < 2:
 		return fmt.Errorf("tinyclip: batch size %d must be at least 2 (contrastive pairs)", r.BatchSize)
+	case r.Replicas < 1 || r.BatchSize%r.Replicas != 0 || r.BatchSize/r.Replicas < 2:
+		return fmt.Errorf("tinyclip: batch size %d must split into %d replicas of at least 2 pairs each", r.BatchSize, r.Replicas)
 	case r.LearningRate <= 0 || math.IsNaN(r.LearningRate) || math.IsInf(r.LearningRate, 0):
 		return fmt.Errorf("tinyclip: learning rate %g must be positive and finite", r.LearningRate)
 	case r.WarmupSteps < 0 || r.WarmupSteps >= r.Steps:
@@ -417,22 +427,28 @@ func Train(ctx context.Context, b compute.Backend, f *data.Fashion, opts Options
 	if err != nil {
 		return nil, nil, err
 	}
+	// Each step draws bs pairs: replicas contrastive batches of rb pairs.
+	replicas := o.Replicas
 	bs := min(o.BatchSize, len(pool))
-	if bs < 2 {
-		return nil, nil, fmt.Errorf("tinyclip: %d training images, need at least 2", len(pool))
+	if bs/replicas < 2 {
+		return nil, nil, fmt.Errorf("tinyclip: %d training images, need at least 2 per replica (%d replicas)", len(pool), replicas)
 	}
+	rb := bs / replicas
+	bs = rb * replicas
 
 	steps, warm, lr := o.Steps, o.WarmupSteps, o.LearningRate
-	modelFn := func(scope *model.Scope, _ any, in []*graph.Node) []*graph.Node {
-		g := in[0].Graph()
+	schedule := func(scope *model.Scope, g *graph.Graph) {
 		cosineschedule.New(scope, g, dtypes.Float32).LearningRate(lr).MinLearningRate(lr / 20).
 			WarmUpSteps(warm).PeriodSteps(max(1, steps-warm)).Done()
-		loss := lossGraph(scope, cfg, in[0], in[1], in[2], in[3])
-		train.AddMainLoss(loss)
-		return []*graph.Node{loss}
 	}
-	trainer := train.NewTrainer(m.Backend, m.Store, train.ModelFn(modelFn), nil, optimizer.Adam().LearningRate(lr).Done(), nil, nil)
-	defer trainer.ResetComputationGraphs() // frees the compiled training graph
+	loss := func(scope *model.Scope, in []*graph.Node) *graph.Node {
+		return lossGraph(scope, cfg, in[0], in[1], in[2], in[3])
+	}
+	dp, err := newDataParallel(m.Backend, m.Store, loss, schedule, optimizer.Adam().LearningRate(lr).Done())
+	if err != nil {
+		return nil, nil, err
+	}
+	defer dp.finalize() // frees the compiled training graphs
 
 	window := max(1, min(len(pool)/bs, (steps+19)/20))
 	bar := progress.New(o.Progress, "train tiny CLIP", steps)
@@ -440,37 +456,70 @@ func Train(ctx context.Context, b compute.Backend, f *data.Fashion, opts Options
 	start := time.Now()
 	var sum float64
 	var n int
-	pos := len(pool) // forces a shuffle first
+	// Batches are prepared (tinted, preprocessed, captioned) one step ahead, on a goroutine of their own, while
+	// the replicas compute; one producer keeps the random streams in step order.
+	type stepBatch struct {
+		parts [][]*tensors.Tensor
+		err   error
+	}
+	batches := make(chan stepBatch, 1)
+	stop := make(chan struct{})
+	defer func() {
+		close(stop)
+		for b := range batches { // release what was prepared but not used
+			for _, part := range b.parts {
+				for _, t := range part {
+					_ = t.FinalizeAll()
+				}
+			}
+		}
+	}()
 	length := rec.TextLength
+	go func() {
+		defer close(batches)
+		pos := len(pool) // forces a shuffle first
+		for range steps {
+			if pos+bs > len(pool) {
+				orderRNG.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+				pos = 0
+			}
+			var b stepBatch
+			for range replicas {
+				bt, err := smp.makeBatch(pool[pos:pos+rb], capt, tok, cfg, length)
+				if err != nil {
+					b.err = err
+					break
+				}
+				pos += rb
+				b.parts = append(b.parts, []*tensors.Tensor{
+					tensors.FromFlatDataAndDimensions(bt.pixels, rb, 3, o.ImageSize, o.ImageSize),
+					tensors.FromFlatDataAndDimensions(bt.ids, rb, length),
+					tensors.FromFlatDataAndDimensions(bt.eos, rb),
+					tensors.FromFlatDataAndDimensions(bt.targets, rb, rb),
+				})
+			}
+			select {
+			case batches <- b:
+			case <-stop:
+				return
+			}
+			if b.err != nil {
+				return
+			}
+		}
+	}()
 	for step := 1; step <= steps; step++ {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("tinyclip: training interrupted at step %d: %w", step, err)
 		}
-		if pos+bs > len(pool) {
-			orderRNG.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-			pos = 0
+		b := <-batches
+		if b.err != nil {
+			return nil, nil, b.err
 		}
-		bt, err := smp.makeBatch(pool[pos:pos+bs], capt, tok, cfg, length)
-		if err != nil {
-			return nil, nil, err
-		}
-		pos += bs
-		inputs := []*tensors.Tensor{
-			tensors.FromFlatDataAndDimensions(bt.pixels, bs, 3, o.ImageSize, o.ImageSize),
-			tensors.FromFlatDataAndDimensions(bt.ids, bs, length),
-			tensors.FromFlatDataAndDimensions(bt.eos, bs),
-			tensors.FromFlatDataAndDimensions(bt.targets, bs, bs),
-		}
-		metrics, err := trainer.TrainStep(train.Batch{Inputs: inputs})
+		parts := b.parts
+		loss, err := dp.step(parts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("tinyclip: step %d: %w", step, err)
-		}
-		loss, err := scalar(metrics[0])
-		for _, t := range metrics {
-			_ = t.FinalizeAll()
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("tinyclip: step %d: reading the loss: %w", step, err)
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return nil, nil, fmt.Errorf("tinyclip: step %d: loss is %v (lower the learning rate)", step, loss)

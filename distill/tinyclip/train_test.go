@@ -90,7 +90,7 @@ func TestMultiPositiveLossGolden(t *testing.T) {
 
 func TestRecipeDefaultsAndFingerprint(t *testing.T) {
 	def := Options{}.Recipe()
-	explicit := Options{Steps: DefaultSteps, BatchSize: def.BatchSize, LearningRate: def.LearningRate,
+	explicit := Options{Steps: DefaultSteps, BatchSize: def.BatchSize, Replicas: 2, LearningRate: def.LearningRate,
 		WarmupSteps: def.WarmupSteps, ImageSize: 28, Patch: 7, Width: 64, Layers: 2, Embed: 64, Activation: def.Activation,
 		Untinted: def.Untinted, Mix: def.Mix}.Recipe()
 	if def != explicit {
@@ -102,7 +102,7 @@ func TestRecipeDefaultsAndFingerprint(t *testing.T) {
 	seen := map[string]string{def.Fingerprint(): "default"}
 	for name, o := range map[string]Options{
 		"seed": {Seed: 1}, "steps": {Steps: 10}, "width": {Width: 32}, "untinted none": {Untinted: -1},
-		"mix": {Mix: CaptionMix{Both: 1}}, "subset": {TrainImages: 100},
+		"mix": {Mix: CaptionMix{Both: 1}}, "subset": {TrainImages: 100}, "one replica": {Replicas: 1},
 	} {
 		fp := o.Recipe().Fingerprint()
 		if prev, dup := seen[fp]; dup {
@@ -120,6 +120,7 @@ func TestRecipeDefaultsAndFingerprint(t *testing.T) {
 	for name, o := range map[string]Options{
 		"batch 1": {BatchSize: 1}, "patch 5": {Patch: 5}, "warmup ≥ steps": {Steps: 10, WarmupSteps: 10},
 		"untinted > 1": {Untinted: 2}, "bad activation": {Activation: "swish9"},
+		"batch not a multiple of the replicas": {BatchSize: 65}, "one pair per replica": {BatchSize: 4, Replicas: 4},
 	} {
 		if err := o.Recipe().Validate(); err == nil {
 			t.Errorf("%s: invalid recipe accepted", name)

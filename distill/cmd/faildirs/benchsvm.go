@@ -42,6 +42,7 @@ type benchSVMReport struct {
 	FitCPUS                     float64                           `json:"fit_cpu_s"`
 	LoadAvgBefore               string                            `json:"loadavg_before"`
 	PreprocessS                 float64                           `json:"preprocess_s"`
+	WhiteningRows               int                               `json:"whitening_rows"`
 	SolveS                      float64                           `json:"solve_s"`
 	Problems                    int                               `json:"problems"`
 	LockstepIterations          int                               `json:"lockstep_iterations"`
@@ -97,6 +98,8 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	compatFlag := fs.String("compat", "default", "default, or reference: the reference code's choices (ties to the smaller C, libsvm's bias)")
 	refJSON := fs.String("ref", "", "fit_svm_ref.py's svm_<data>_<method>.json: compare per-class C and test decisions (decisions_*.npy beside it)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the fit to this file")
+	trainSample := fs.Int("train-sample", 0, "whiten with the statistics of a seeded sample of this many train rows (0: every row)")
+	trainSeed := fs.Uint64("train-sample-seed", 0, "seed of the train sample")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: faildirs bench-svm --data DIR [--compat reference] [--ref svm_X_svc.json] [--ks 50,100,200] [--json FILE] [--decisions FILE.npy]")
 		fmt.Fprintln(stderr, "\nFits the failure SVMs (paper recipe, batched GoMLX solver) on DIR's val split, whitening with")
@@ -126,6 +129,7 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	opts.Solver.Tol, opts.Solver.MaxIter = *tol, *maxIter
+	opts.TrainSample = distill.TrainSample{Size: *trainSample, Seed: *trainSeed}
 	opts.Progress = io.Discard
 	if *showProgress {
 		opts.Progress = stderr
@@ -232,7 +236,7 @@ func newBenchSVMReport(data string, info backend.Info, model *distill.FailureMod
 		Data: data, Method: "faildirs-gomlx-batched", Backend: info.String(),
 		NClasses: model.NumClasses(), Grid: model.Options.Cs, CVFolds: model.Options.Folds, Tol: model.Options.Tol,
 		FitWallS: fit.wall.Seconds(), FitOthersCores: fit.others, FitCPUS: fit.cpu, LoadAvgBefore: fit.load,
-		PreprocessS: stats.Preprocess.Seconds(), SolveS: stats.Solve.Seconds(), Problems: stats.Problems,
+		PreprocessS: stats.Preprocess.Seconds(), WhiteningRows: model.Whitening.Rows, SolveS: stats.Solve.Seconds(), Problems: stats.Problems,
 		LockstepIterations: stats.LockstepIterations, NotConverged: stats.NotConverged,
 		SkippedClasses: ev.Skipped, SkippedReasons: map[string]int{}, BestCHist: map[string]int{},
 		TestBalancedAccGlobal: ev.Global.BalancedAccuracy, TestAccGlobal: ev.Global.Accuracy,
@@ -370,7 +374,7 @@ func compareWithReference(path string, ourC []*float64, labels []int, ours []flo
 			byClass[labels[i]] = append(byClass[labels[i]], i)
 		}
 	}
-	r.SpearmanPooled = spearman(a, b)
+	r.SpearmanPooled = distill.Spearman(a, b)
 	var sum float64
 	var n int
 	for _, idx := range byClass {
@@ -378,7 +382,7 @@ func compareWithReference(path string, ourC []*float64, labels []int, ours []flo
 		for j, i := range idx {
 			ca[j], cb[j] = a[i], b[i]
 		}
-		rho := spearman(ca, cb)
+		rho := distill.Spearman(ca, cb)
 		if math.IsNaN(rho) {
 			r.ConstantClasses++
 			continue
@@ -390,51 +394,6 @@ func compareWithReference(path string, ourC []*float64, labels []int, ours []flo
 		r.SpearmanMeanPerClass = sum / float64(n)
 	}
 	return r, nil
-}
-
-// spearman returns the Spearman rank correlation of a and b (average ranks for ties); NaN when either is
-// constant.
-func spearman(a, b []float64) float64 {
-	ra, rb := ranks(a), ranks(b)
-	n := float64(len(a))
-	var ma, mb float64
-	for i := range ra {
-		ma += ra[i]
-		mb += rb[i]
-	}
-	ma, mb = ma/n, mb/n
-	var sab, saa, sbb float64
-	for i := range ra {
-		da, db := ra[i]-ma, rb[i]-mb
-		sab += da * db
-		saa += da * da
-		sbb += db * db
-	}
-	if saa == 0 || sbb == 0 {
-		return math.NaN()
-	}
-	return sab / math.Sqrt(saa*sbb)
-}
-
-// ranks returns the 1-based ranks of v, ties getting the mean of their ranks.
-func ranks(v []float64) []float64 {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(x, y int) bool { return v[idx[x]] < v[idx[y]] })
-	out := make([]float64, len(v))
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && v[idx[j]] == v[idx[i]] {
-			j++
-		}
-		for k := i; k < j; k++ {
-			out[idx[k]] = float64(i+j+1) / 2
-		}
-		i = j
-	}
-	return out
 }
 
 func parseKs(s string, nc int) ([]int, error) {

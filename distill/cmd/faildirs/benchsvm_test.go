@@ -131,19 +131,6 @@ func TestBenchSVM(t *testing.T) {
 	}
 }
 
-func TestSpearman(t *testing.T) {
-	// scipy.stats.spearmanr([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) = 0.8207826816681233 (average ranks for the tie).
-	if got := spearman([]float64{1, 2, 3, 4, 5}, []float64{5, 6, 7, 8, 7}); math.Abs(got-0.8207826816681233) > 1e-12 {
-		t.Errorf("spearman = %.16g, want 0.8207826816681233", got)
-	}
-	if got := spearman([]float64{3, 1, 2}, []float64{30, 10, 20}); got != 1 {
-		t.Errorf("monotone: %v", got)
-	}
-	if got := spearman([]float64{1, 1, 1}, []float64{1, 2, 3}); !math.IsNaN(got) {
-		t.Errorf("constant input: %v, want NaN", got)
-	}
-}
-
 // TestBenchSVMCompatAgainstReference runs bench-svm twice on the same folder, the second time with --compat
 // reference and --ref pointing at the first run written in fit_svm_ref.py's layout: a run compared with itself
 // agrees on every C and has Spearman 1.

@@ -25,6 +25,7 @@ func runTrainCLIP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	force := fs.Bool("force", false, "train even when the cached model exists; replace --out if it exists")
 	evalImages := fs.Int("eval-images", 0, "evaluate on this many test images (0 = all 10,000)")
 	jsonOut := fs.Bool("json", false, "print the training record (with the quality) as JSON on stdout instead of text")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the training to this file")
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed of everything random (weights, order, tints, captions)")
 	fs.IntVar(&o.Steps, "steps", tinyclip.DefaultSteps, "optimizer steps")
 	fs.IntVar(&o.BatchSize, "batch", 128, "image-caption pairs per step")
@@ -87,7 +88,15 @@ func runTrainCLIP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		r := o.Recipe()
 		fmt.Fprintf(text, "training tiny CLIP %s: %d steps of %d pairs, patch %d, width %d, layers %d, embed %d, seed %d\n",
 			r.Fingerprint(), r.Steps, r.BatchSize, r.Patch, r.Width, r.Layers, r.Embed, r.Seed)
-		if m, rec, err = tinyclip.Train(ctx, b, f, o); err != nil {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		m, rec, err = tinyclip.Train(ctx, b, f, o)
+		if perr := stopProfile(); perr != nil && err == nil {
+			err = perr
+		}
+		if err != nil {
 			return err
 		}
 		rec.Backend = info
