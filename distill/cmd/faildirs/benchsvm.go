@@ -151,7 +151,7 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 func loadBenchSplits(dir string) (map[string]distill.Split, error) {
 	splits := map[string]distill.Split{}
 	for _, name := range []string{"train", "val", "test"} {
-		s, err := distill.LoadNPYSplit(dir, name)
+		s, _, err := distill.LoadNPYSplit(dir, name)
 		if err != nil {
 			return nil, err
 		}
