@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
 	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/progress"
+	"github.com/faildirs/faildirs/internal/lockfile"
 )
 
 // Embedder maps images and texts into a joint embedding space. *Model implements it; so can a small CLIP trained
@@ -59,9 +62,12 @@ type EmbedOptions struct {
 	Normalize bool
 	// CachePath, when set, names the embedding cache file of this image set (see the package doc): finished
 	// rows are loaded from it, new ones are saved to it periodically and at the end, so an interrupted run
-	// resumes. Text embeddings are not cached.
+	// resumes. A run holds "<CachePath>.lock" while it works (package internal/lockfile): a second run on the same
+	// cache fails at once naming the first one's pid, instead of overwriting its rows. An existing file that is
+	// not an embedding cache is never overwritten. Text embeddings are not cached.
 	CachePath string
-	// RecomputeStale discards a cache whose fingerprint does not match instead of failing.
+	// RecomputeStale discards a cache whose fingerprint does not match instead of failing (only an embedding
+	// cache: any other file at CachePath is still refused).
 	RecomputeStale bool
 	// CheckpointEvery is the time between cache saves during a run (default 30 s; a save also happens on
 	// interruption, on error and at the end).
@@ -124,7 +130,14 @@ func (m *Model) EmbedImages(ctx context.Context, src ImageSource, opts EmbedOpti
 	res := &ImageResult{}
 	var cache *embedCache
 	if opts.CachePath != "" {
-		var err error
+		if err := os.MkdirAll(filepath.Dir(opts.CachePath), 0o755); err != nil {
+			return nil, fmt.Errorf("clip cache: %w", err)
+		}
+		lock, err := lockfile.Acquire(opts.CachePath)
+		if err != nil {
+			return nil, fmt.Errorf("clip cache: %w", err)
+		}
+		defer lock.Release()
 		cache, err = m.openCache(opts.CachePath, src, opts.RecomputeStale)
 		if err != nil {
 			return nil, err

@@ -208,7 +208,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, " (built in %.1fs)\n", time.Since(start).Seconds())
 	if f.preload == "yes" || (f.preload == "auto" && f.dataset != "imagenet") {
-		if err := preloadSplits(ds, f.size, stderr); err != nil {
+		if err := preloadSplits(ctx, ds, f.size, stderr); err != nil {
 			return err
 		}
 	}
@@ -263,12 +263,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // preloadSplits decodes the file-backed splits of ds once into memory at size×size.
-func preloadSplits(ds *data.Dataset, size int, stderr io.Writer) error {
+func preloadSplits(ctx context.Context, ds *data.Dataset, size int, stderr io.Writer) error {
 	for _, sp := range []**data.ImageSplit{&ds.Train, &ds.Val, &ds.Test, &ds.Pool} {
 		if *sp == nil || (*sp).Files == nil {
 			continue
 		}
-		m, err := (*sp).Materialize(size, size, data.MaterializeOptions{Progress: stderr})
+		m, err := (*sp).Materialize(ctx, size, size, data.MaterializeOptions{Progress: stderr})
 		if err != nil {
 			return err
 		}
