@@ -33,7 +33,9 @@ func Files(paths []string) ImageSource { return FilesWith(paths, data.Decoder{})
 
 // FilesWith is [Files] decoding with dec (for instance a larger pixel budget); images over its budget fail like
 // unreadable ones (EmbedOptions.SkipBad skips them).
-func FilesWith(paths []string, dec data.Decoder) ImageSource { return fileSource{paths: paths, dec: dec} }
+func FilesWith(paths []string, dec data.Decoder) ImageSource {
+	return fileSource{paths: paths, dec: dec}
+}
 
 type fileSource struct {
 	paths []string
