@@ -122,8 +122,8 @@ type imageBatch struct {
 // EmbedImages embeds the images of src: decoding and preprocessing run on opts.Workers goroutines one batch ahead
 // of the model; the model runs on full batches (the last one padded); a progress bar tracks the images; with
 // opts.CachePath the run is resumable. The embeddings are the projected image features (HF get_image_features),
-// L2-normalised only with opts.Normalize. On cancellation of ctx the run stops after the current batch, saves the
-// cache and returns an error wrapping ctx.Err().
+// L2-normalised only with opts.Normalize. On cancellation of ctx the run stops after the current batch (at once
+// when it is waiting for images to decode), saves the cache and returns an error wrapping ctx.Err().
 func (m *Model) EmbedImages(ctx context.Context, src ImageSource, opts EmbedOptions) (*ImageResult, error) {
 	n, dim, bs := src.Len(), m.Dim(), opts.batch()
 	st := newEmbedState(n, dim)
@@ -171,7 +171,24 @@ func (m *Model) EmbedImages(ctx context.Context, src ImageSource, opts EmbedOpti
 	if every <= 0 {
 		every = 30 * time.Second
 	}
-	for b := range batches {
+	interrupted := func(err error) error {
+		if serr := save(); serr != nil {
+			return fmt.Errorf("clip: interrupted (%w) and the cache could not be saved: %v", err, serr)
+		}
+		return fmt.Errorf("clip: embedding interrupted after %d of %d images (cache saved; rerun to resume): %w",
+			st.countDone(), n, err)
+	}
+	for {
+		var b imageBatch
+		var more bool
+		select {
+		case b, more = <-batches:
+		case <-ctx.Done(): // also while a decode is stuck (a slow disk, a FIFO): stop now, with what is done
+			return nil, interrupted(ctx.Err())
+		}
+		if !more {
+			break
+		}
 		if b.err != nil {
 			_ = save()
 			return nil, b.err
@@ -202,11 +219,7 @@ func (m *Model) EmbedImages(ctx context.Context, src ImageSource, opts EmbedOpti
 		}
 		bar.Add(len(b.idx) + len(b.bad))
 		if err := ctx.Err(); err != nil {
-			if serr := save(); serr != nil {
-				return nil, fmt.Errorf("clip: interrupted (%w) and the cache could not be saved: %v", err, serr)
-			}
-			return nil, fmt.Errorf("clip: embedding interrupted after %d of %d images (cache saved; rerun to resume): %w",
-				st.countDone(), n, err)
+			return nil, interrupted(err)
 		}
 		if cache != nil && time.Since(lastSave) >= every {
 			if err := save(); err != nil {

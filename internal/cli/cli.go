@@ -66,7 +66,8 @@ func Usagef(format string, args ...any) error {
 // 3). Wrap it: fmt.Errorf("%w: no class has errors in validation", cli.ErrDegenerate).
 var ErrDegenerate = errors.New("degenerate data")
 
-// ExitCode returns the process exit code for the error a command returned (nil: [ExitOK]). ctx is the command's
+// ExitCode returns the process exit code for the error a command returned (nil and flag.ErrHelp: [ExitOK]). ctx is
+// the command's
 // context: when the error comes from its cancellation by a signal ([SignalContext]), the code is 128 + the signal
 // number.
 func ExitCode(ctx context.Context, err error) int {
@@ -82,7 +83,9 @@ func ExitCode(ctx context.Context, err error) int {
 	}
 	var use *UsageError
 	switch {
-	case errors.As(err, &use), errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, flag.ErrHelp): // -h: the flag package printed the usage, as asked
+		return ExitOK
+	case errors.As(err, &use):
 		return ExitUsage
 	case errors.Is(err, ErrDegenerate):
 		return ExitDegenerate

@@ -112,7 +112,7 @@ func TestExitCodes(t *testing.T) {
 		{nil, nil, ExitOK},
 		{nil, errors.New("boom"), ExitError},
 		{nil, fmt.Errorf("wrapped: %w", ErrDegenerate), ExitDegenerate},
-		{nil, flag.ErrHelp, ExitUsage},
+		{nil, flag.ErrHelp, ExitOK},
 		{ctx, fmt.Errorf("embedding: %w", context.Canceled), 143},
 		{nil, &Interrupt{Signal: syscall.SIGINT}, 130},
 	} {

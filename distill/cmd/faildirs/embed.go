@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 // embedSummary is what "faildirs embed" prints at the end (as text, or JSON with -json).
@@ -37,27 +39,42 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	modelID := fs.String("model", clip.DefaultModelID, `hub id or HF-layout folder; "random" for random ViT-B/32 weights (offline tests)`)
-	out := fs.String("out", "", "embedding cache file to write (safetensors; resumed if it exists)")
-	batch := fs.Int("batch", clip.DefaultBatchSize, "images per model call")
+	out := fs.String("out", "", "embedding cache file to write (safetensors; resumed if it exists; an existing file that is not an embedding cache is refused)")
+	batch := fs.Int("batch", clip.DefaultBatchSize, "images per model call, 1 to 4096")
 	shard := fs.String("shard", "", "i/n: embed only the i-th of n contiguous blocks of the sorted image list (0-based)")
-	skipBad := fs.Bool("skip-bad", false, "skip unreadable images and list them, instead of stopping at the first")
-	recompute := fs.Bool("recompute-stale", false, "discard a cache made for other images, model or preprocessing instead of failing")
-	every := fs.Duration("checkpoint", 30*time.Second, "time between cache saves")
+	skipBad := fs.Bool("skip-bad", false, "skip unreadable images (and images over -max-pixels) and list them, instead of stopping at the first")
+	recompute := fs.Bool("recompute-stale", false, "discard an embedding cache made for other images, model or preprocessing instead of failing")
+	maxPixels := fs.Int("max-pixels", data.DefaultMaxPixels, "pixel budget: refuse images whose header gives more pixels (width × height), checked before decoding; decoding costs up to about 11 bytes per pixel")
+	every := fs.Duration("checkpoint", 30*time.Second, "time between cache saves, at least 1s")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: faildirs embed -out FILE [-model ID|DIR] [-batch N] [-shard i/n] [-skip-bad] IMAGE|FOLDER...")
-		fmt.Fprintln(stderr, "Embeds images with CLIP into a resumable cache file (Ctrl-C saves; rerun to continue).")
+		fmt.Fprintln(stderr, "Embeds images with CLIP into a resumable cache file (Ctrl-C or SIGTERM saves; rerun to continue).")
+		fmt.Fprintln(stderr, "Flags may come before or after the images; \"--\" ends the flags.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	inputs, err := cli.ParseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if *out == "" || fs.NArg() == 0 {
-		fs.Usage()
-		return fmt.Errorf("embed: -out and at least one image or folder are required")
+	var c cli.Checks
+	if *out == "" {
+		c.Addf("-out is required")
 	}
-	paths, err := collectImages(fs.Args())
+	if len(inputs) == 0 {
+		c.Addf("at least one image or folder is required")
+	}
+	c.IntIn("batch", *batch, 1, 4096)
+	c.IntIn("max-pixels", *maxPixels, 1, math.MaxInt32)
+	if *every < time.Second {
+		c.Addf("-checkpoint %v: want at least 1s", *every)
+	}
+	c.Add(cli.OutputFile("out", *out, clip.RecognizeCache))
+	if err := c.Err(); err != nil {
+		return err
+	}
+	paths, err := collectImages(inputs)
 	if err != nil {
 		return err
 	}
@@ -86,7 +103,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *quiet {
 		opts.Progress = io.Discard
 	}
-	res, err := m.EmbedImages(ctx, clip.Files(paths), opts)
+	res, err := m.EmbedImages(ctx, clip.FilesWith(paths, data.Decoder{MaxPixels: *maxPixels}), opts)
 	if err != nil {
 		return err
 	}

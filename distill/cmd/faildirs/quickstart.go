@@ -12,6 +12,8 @@ import (
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/models"
 	"github.com/faildirs/faildirs/distill/quickstart"
+	"github.com/faildirs/faildirs/distill/tinyclip"
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -21,28 +23,39 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	experiment := fs.String("experiment", "spurious", "planted experiment: spurious (colour) or rare (subclass)")
 	classes := fs.String("classes", "", "spurious: the two Fashion-MNIST classes, e.g. \"T-shirt/top,Shirt\" or \"0,6\" (default 0,6)")
 	colors := fs.String("colors", "", "spurious: the two tint colours, majority of class 0 then of class 1 (default red,green)")
-	majority := fs.Float64("majority", 0, "spurious: train share of each class's majority colour (default 0.8, i.e. 4:1)")
+	majority := fs.Float64("majority", 0.8, "spurious: train share of each class's majority colour, 0.5 to 1 (0.8 is 4:1)")
 	rare := fs.String("rare", "", "rare: the rare member of each default superclass, comma-separated class names or indices (default Sneaker,Coat,Shirt)")
-	rareFrac := fs.Float64("rare-fraction", 0, "rare: rare subclass train count relative to a common one (default 0.1)")
+	rareFrac := fs.Float64("rare-fraction", 0.1, "rare: rare subclass train count relative to a common one, above 0 and at most 1")
 	dataSeed := fs.Uint64("data-seed", 0, "seed of the planted experiment's sampling")
 	arch := fs.String("model", "mlp", "base model: mlp or cnn")
-	epochs := fs.Int("epochs", 0, "base-model training epochs (default 20)")
+	epochs := fs.Int("epochs", 20, "base-model training epochs, 1 to 1000")
 	seed := fs.Uint64("seed", 0, "base-model seed")
 	svmCs := fs.String("svm-cs", "", "SVM cost grid searched by cross-validation, comma-separated (default the paper's 1e-6,1e-5,...,1)")
-	clipSteps := fs.Int("clip-steps", 0, "tiny CLIP training steps (default: package tinyclip's)")
+	clipSteps := fs.Int("clip-steps", tinyclip.DefaultSteps, "tiny CLIP training steps, 1 to 1000000")
 	clipModel := fs.String("clip", "", "use this CLIP instead of the tiny one: a local HF-layout folder or a hub id (e.g. openai/clip-vit-base-patch32)")
 	fashionDir := fs.String("fashion", "", "Fashion-MNIST folder (default $FAILDIRS_FASHION_MNIST or /usr/share/datasets/fashion-mnist)")
 	workDir := fs.String("work", "", "cache folder for the base model and embeddings (default <user cache>/faildirs/quickstart)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
+	var c cli.Checks
+	c.OneOf("experiment", *experiment, string(quickstart.Spurious), string(quickstart.Rare))
+	c.OneOf("model", *arch, string(models.MLP), string(models.CNN))
+	c.FloatIn("majority", *majority, 0.5, 1)
+	c.FloatAbove("rare-fraction", *rareFrac, 0, 1)
+	c.IntIn("epochs", *epochs, 1, 1000)
+	c.IntIn("clip-steps", *clipSteps, 1, 1_000_000)
+	c.Add(cli.OutputDir("out", *out, nil))
+	c.Add(cli.OutputDir("work", *workDir, nil))
 	cfg := quickstart.Config{Experiment: quickstart.Experiment(*experiment), Epochs: *epochs, Seed: *seed,
-		CLIPSteps: *clipSteps, CLIPModel: *clipModel, FashionDir: *fashionDir, WorkDir: *workDir,
-		BaseModel: models.Config{Arch: models.Arch(*arch)}}
+		CLIPModel: *clipModel, FashionDir: *fashionDir, WorkDir: *workDir, BaseModel: models.Config{Arch: models.Arch(*arch)}}
+	if cli.IsSet(fs, "clip-steps") { // unset stays 0, tinyclip's default, as a notebook's Config has it (same caches)
+		cfg.CLIPSteps = *clipSteps
+	}
 	if *svmCs != "" {
 		cs, err := parseCosts(*svmCs)
 		if err != nil {
-			return fmt.Errorf("-svm-cs: %w", err)
+			c.Addf("-svm-cs: %w", err)
 		}
 		cfg.SVMCs = cs
 	}
@@ -51,33 +64,36 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 		cfg.Spurious = data.SpuriousConfig{MajorityFraction: *majority, Seed: *dataSeed}
 		if *classes != "" {
 			ids, err := classList(*classes)
-			if err != nil {
-				return err
+			switch {
+			case err != nil:
+				c.Addf("-classes %q: %w", *classes, err)
+			case len(ids) != 2 || ids[0] == ids[1]:
+				c.Addf("-classes %q: want two different classes", *classes)
+			default:
+				cfg.Spurious.Classes = [2]int{ids[0], ids[1]}
 			}
-			if len(ids) != 2 {
-				return fmt.Errorf("-classes %q: want two classes", *classes)
-			}
-			cfg.Spurious.Classes = [2]int{ids[0], ids[1]}
 		}
 		if *colors != "" {
 			parts := strings.Split(*colors, ",")
 			if len(parts) != 2 {
-				return fmt.Errorf("-colors %q: want two colours, e.g. red,green", *colors)
+				c.Addf("-colors %q: want two colours, e.g. red,green", *colors)
+			} else {
+				cfg.Spurious.Colors = [2]string{strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])}
 			}
-			cfg.Spurious.Colors = [2]string{strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])}
 		}
 	case quickstart.Rare:
 		cfg.Rare = data.RareConfig{RareFraction: *rareFrac, Seed: *dataSeed}
 		if *rare != "" {
 			ids, err := classList(*rare)
 			if err != nil {
-				return err
+				c.Addf("-rare %q: %w", *rare, err)
 			}
 			cfg.Rare.Superclasses = data.DefaultRareSuperclasses
 			cfg.Rare.Rare = ids
 		}
-	default:
-		return fmt.Errorf("-experiment %q: want spurious or rare", *experiment)
+	}
+	if err := c.Err(); err != nil {
+		return err
 	}
 	p, err := quickstart.New(cfg)
 	if err != nil {
