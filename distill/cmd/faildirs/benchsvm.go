@@ -304,7 +304,10 @@ func benchClassCount(dir string, splits map[string]distill.Split, declared int) 
 	if declared > 0 {
 		return declared, nil
 	}
-	if nc > n {
+	switch {
+	case nc > distill.MaxClasses:
+		return 0, fmt.Errorf("%s would make %d classes, more than the %d faildirs supports", at, nc, distill.MaxClasses)
+	case nc > n:
 		return 0, fmt.Errorf("%s would make %d classes from %d val and test examples; if that is right, declare it with -classes %d", at, nc, n, nc)
 	}
 	return nc, nil
