@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
+	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/progress"
 	"github.com/faildirs/faildirs/internal/lockfile"
@@ -254,6 +255,10 @@ func (m *Model) prepareBatches(src ImageSource, todo []int, bs int, opts EmbedOp
 	v := m.Config.Vision
 	per := v.NumChannels * v.ImageSize * v.ImageSize
 	pre := m.Preprocess
+	var gate *data.PixelGate
+	if bs, ok := src.(budgetedSource); ok {
+		gate = data.NewPixelGate(bs.pixelBudget())
+	}
 	go func() {
 		defer close(out)
 		for start := 0; start < len(todo); start += bs {
@@ -265,7 +270,7 @@ func (m *Model) prepareBatches(src ImageSource, todo []int, bs int, opts EmbedOp
 			for range min(workers, len(chunk)) {
 				wg.Go(func() {
 					for k := range next {
-						errs[k] = preprocessInto(src, chunk[k], pre, pixels[k*per:(k+1)*per])
+						errs[k] = preprocessInto(src, chunk[k], pre, pixels[k*per:(k+1)*per], gate)
 					}
 				})
 			}
@@ -311,12 +316,21 @@ func (m *Model) prepareBatches(src ImageSource, todo []int, bs int, opts EmbedOp
 }
 
 // preprocessInto decodes image i and writes its CLIP pixel values into dst, turning a decoder panic into an error.
-func preprocessInto(src ImageSource, i int, pre imgproc.Config, dst []float32) (err error) {
+// For a budgetedSource it holds the image's pixels in gate from before decoding until the full-size image is
+// reduced to the model's input.
+func preprocessInto(src ImageSource, i int, pre imgproc.Config, dst []float32, gate *data.PixelGate) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decoding panicked: %v", r)
 		}
 	}()
+	if bs, ok := src.(budgetedSource); ok {
+		n, err := bs.pixels(i)
+		if err != nil {
+			return err
+		}
+		defer gate.Acquire(n)()
+	}
 	rgb, err := src.RGB(i)
 	if err != nil {
 		return err

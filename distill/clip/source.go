@@ -53,6 +53,17 @@ func (f fileSource) ID(i int) (string, error) {
 	return fmt.Sprintf("%s|%d|%d", f.paths[i], fi.Size(), fi.ModTime().UnixNano()), nil
 }
 
+// pixels and pixelBudget make fileSource a budgetedSource: its decoders share a data.PixelGate.
+func (f fileSource) pixels(i int) (int, error) { return f.dec.Pixels(f.paths[i]) }
+func (f fileSource) pixelBudget() int          { return f.dec.Budget() }
+
+// budgetedSource is a source whose images' pixel counts are known from their headers before decoding; the workers
+// of EmbedImages then share a data.PixelGate of its budget, so concurrent decodes of large images do not add up.
+type budgetedSource interface {
+	pixels(i int) (int, error)
+	pixelBudget() int
+}
+
 func (f fileSource) RGB(i int) (*imgproc.RGB, error) {
 	img, err := f.dec.DecodeFile(f.paths[i])
 	if err != nil {

@@ -117,7 +117,8 @@ func (s *ImageSplit) Image(i int) (image.Image, error) {
 }
 
 // Batch returns the examples at idx as RGB images of h×w pixels. In-memory images are converted to RGB and,
-// when their size differs, centre-cropped and scaled; files are decoded (in parallel) and treated the same way.
+// when their size differs, centre-cropped and scaled; files are decoded (in parallel, sharing a [PixelGate] of the
+// decoder's budget) and treated the same way.
 // h = w = 0 keeps the native size of in-memory images (files need an explicit size).
 func (s *ImageSplit) Batch(idx []int, h, w int) (*Images, error) {
 	for _, i := range idx {
@@ -139,15 +140,23 @@ func (s *ImageSplit) Batch(idx []int, h, w int) (*Images, error) {
 	errs := make([]error, len(idx))
 	var wg sync.WaitGroup
 	next := make(chan int)
+	gate := NewPixelGate(s.Decoder.Budget())
 	for range min(runtime.NumCPU(), max(len(idx), 1)) {
 		wg.Go(func() {
 			for k := range next {
-				img, err := s.Decoder.DecodeFile(s.Files[idx[k]])
+				path := s.Files[idx[k]]
+				px, err := s.Decoder.Pixels(path)
 				if err != nil {
 					errs[k] = err
 					continue
 				}
-				putRGBA(out.Pixels(k), FitRGB(img, h, w), 3)
+				release := gate.Acquire(px)
+				img, err := s.Decoder.DecodeFile(path)
+				if err == nil {
+					putRGBA(out.Pixels(k), FitRGB(img, h, w), 3)
+				}
+				release()
+				errs[k] = err
 			}
 		})
 	}

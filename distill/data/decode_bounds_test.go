@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // pngWithHeader returns a PNG of w×h pixels (colour type ct, 8 bits) whose IDAT holds the zlib stream of raw
@@ -110,4 +112,34 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("FitRGB gave %v", r.Bounds())
 		}
 	})
+}
+
+// TestPixelGate: goroutines holding a gate never hold more than its budget together; a request above the budget
+// is capped (it goes alone) instead of waiting for ever.
+func TestPixelGate(t *testing.T) {
+	g := NewPixelGate(100)
+	var mu sync.Mutex
+	held, peak := 0, 0
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			n := []int{10, 60, 100, 1000}[i%4]
+			release := g.Acquire(n)
+			mu.Lock()
+			held += min(n, 100)
+			peak = max(peak, held)
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+			held -= min(n, 100)
+			mu.Unlock()
+			release()
+		})
+	}
+	wg.Wait()
+	if peak > 100 || peak == 0 {
+		t.Errorf("peak %d pixels held at once with a budget of 100", peak)
+	}
+	var none *PixelGate
+	none.Acquire(1 << 40)() // a nil gate limits nothing
 }
