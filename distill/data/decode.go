@@ -51,8 +51,8 @@ var ErrTooManyPixels = errors.New("image exceeds the pixel budget")
 // claiming 100000×100000 pixels, or a 875 KB PNG that inflates to 30000×30000, is an error naming the file and its
 // size. The zero value uses [DefaultMaxPixels].
 type Decoder struct {
-	// MaxPixels bounds width × height (0: DefaultMaxPixels). Raise it for very large photographs; memory grows by
-	// about 11 bytes per pixel of the largest image.
+	// MaxPixels bounds width × height (0: DefaultMaxPixels). Raise it for very large photographs; the peak memory
+	// of decoding grows with it (about 1.5 GB at the default, see DefaultMaxPixels).
 	MaxPixels int
 }
 

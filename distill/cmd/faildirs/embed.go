@@ -44,7 +44,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	shard := fs.String("shard", "", "i/n: embed only the i-th of n contiguous blocks of the sorted image list (0-based)")
 	skipBad := fs.Bool("skip-bad", false, "skip unreadable images (and images over -max-pixels) and list them, instead of stopping at the first")
 	recompute := fs.Bool("recompute-stale", false, "discard an embedding cache made for other images, model or preprocessing instead of failing")
-	maxPixels := fs.Int("max-pixels", data.DefaultMaxPixels, "pixel budget: refuse images whose header gives more pixels (width × height), checked before decoding; decoding costs up to about 11 bytes per pixel")
+	maxPixels := fs.Int("max-pixels", data.DefaultMaxPixels, "pixel budget: refuse images whose header gives more pixels (width × height), checked before decoding; peak memory follows it (about 1.5 GB at the default)")
 	every := fs.Duration("checkpoint", 30*time.Second, "time between cache saves, at least 1s")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
