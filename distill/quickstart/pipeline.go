@@ -367,7 +367,7 @@ func (p *Pipeline) FitSVMs(ctx context.Context) error {
 		if p.Config.SVMCs != nil {
 			opts.Cs = p.Config.SVMCs
 		}
-		m, err := distill.Fit(p.Backend, train, val, opts)
+		m, err := distill.FitContext(ctx, p.Backend, train, val, opts)
 		if err != nil {
 			return false, err
 		}
