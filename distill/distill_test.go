@@ -482,24 +482,33 @@ func TestLoadNPYSplit(t *testing.T) {
 	write("val_preds.npy", tensors.FromFlatDataAndDimensions([]int64{0, 0, 1}, 3))
 	write("val_confidence.npy", tensors.FromFlatDataAndDimensions([]float32{0.9, 0.2, 0.7}, 3))
 	write("val_subgroup.npy", tensors.FromFlatDataAndDimensions([]int8{0, 1, 0}, 3))
-	s, err := LoadNPYSplit(dir, "val")
+	write("val_correct.npy", tensors.FromFlatDataAndDimensions([]bool{true, false, true}, 3))
+	s, warnings, err := LoadNPYSplit(dir, "val")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Dim() != 2 || s.Len() != 3 || !slices.Equal(s.Labels, []int{0, 1, 1}) || !slices.Equal(s.Preds, []int{0, 0, 1}) ||
-		!slices.Equal(s.Groups, []int{0, 1, 0}) || !slices.Equal(s.Confs, []float32{0.9, 0.2, 0.7}) {
-		t.Errorf("loaded %+v", s)
+		!slices.Equal(s.Groups, []int{0, 1, 0}) || !slices.Equal(s.Confs, []float32{0.9, 0.2, 0.7}) || len(warnings) != 0 {
+		t.Errorf("loaded %+v, warnings %v", s, warnings)
+	}
+	// A correct column that disagrees with preds == labels (issue 11: it was never read) is a warning naming the
+	// first example that differs.
+	write("val_correct.npy", tensors.FromFlatDataAndDimensions([]bool{true, true, true}, 3))
+	_, warnings, err = LoadNPYSplit(dir, "val")
+	if err != nil || len(warnings) != 1 || warnings[0].Code != WarnInconsistentCorrect ||
+		!strings.Contains(warnings[0].Message, "on 1 of 3 examples of val (first: example 1 has correct=1, label 1, pred 0)") {
+		t.Errorf("inconsistent correct column: %v %v", warnings, err)
 	}
 	write("bad_features.npy", tensors.FromFlatDataAndDimensions([]float32{1, 2}, 2, 1))
 	write("bad_labels.npy", tensors.FromFlatDataAndDimensions([]int64{0, 1, 2}, 3))
-	if _, err := LoadNPYSplit(dir, "bad"); err == nil || !strings.Contains(err.Error(), "want [2]") {
+	if _, _, err := LoadNPYSplit(dir, "bad"); err == nil || !strings.Contains(err.Error(), "want [2]") {
 		t.Errorf("mismatched lengths: %v", err)
 	}
 	out := filepath.Join(dir, "dec.npy")
 	if err := SaveNPYFloat32(out, []float32{1.5, -2}); err != nil {
 		t.Fatal(err)
 	}
-	back, err := numpy.FromNpyFile(out)
+	back, err := numpy.FromNpyFile(out) // GoMLX's reader: the file is standard .npy
 	if err != nil {
 		t.Fatal(err)
 	}

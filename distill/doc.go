@@ -48,7 +48,13 @@
 //     on the reference's bit-exact grid [ReferenceCs]); the project README lists the agreement measured.
 //   - A predicted failure is a decision value ≤ 0 (scikit-learn's SVC predicts the positive class only for
 //     decision > 0).
+//   - Degenerate data is reported, not fitted silently: [FailureModel.Warnings] says when no class has a failure
+//     signal ([FailureModel.NoFailureSignal]) or some train features are constant; all features constant is an
+//     error. The class count comes from Options.NumClasses when declared; otherwise from the largest label, which
+//     must not exceed the number of validation examples (at most [MaxClasses]).
+//   - [FitContext] stops the fit when its context is cancelled.
 //
 // Models are saved as versioned JSON ([FailureModel.Save] / [FailureModel.Write], read by [Load] / [Read]);
-// splits in the benchmark's .npy layout are read by [LoadNPYSplit].
+// splits in the benchmark's .npy layout are read by [LoadNPYSplit] (through package npy, which checks every
+// header against the file's size; a <split>_correct.npy that disagrees with preds == labels is a warning).
 package distill

@@ -1,6 +1,7 @@
 package distill
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -21,7 +22,10 @@ type Options struct {
 	Cs []float64 `json:"cs"`
 	// Folds is the number of stratified cross-validation folds (default 2).
 	Folds int `json:"folds"`
-	// NumClasses fixes the number of classes; 0 means 1 + the largest validation label.
+	// NumClasses declares the number of classes (at most [MaxClasses]); every validation label must be below it.
+	// 0 means 1 + the largest validation label, which must then not exceed the number of validation examples (a
+	// larger label, e.g. a stray 1000000 among 400 examples, is an error asking to declare the count: class tables
+	// never grow from one bad label).
 	NumClasses int `json:"num_classes,omitempty"`
 	// Compat selects the behaviour where the reference code and this package differ (default CompatDefault; see
 	// [CompatReference]).
@@ -63,8 +67,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Folds < 2 {
 		return o, fmt.Errorf("distill: %d cross-validation folds, want at least 2", o.Folds)
 	}
-	if o.NumClasses < 0 {
-		return o, fmt.Errorf("distill: NumClasses=%d is negative", o.NumClasses)
+	if o.NumClasses < 0 || o.NumClasses > MaxClasses {
+		return o, fmt.Errorf("distill: NumClasses=%d is outside [0, %d]", o.NumClasses, MaxClasses)
 	}
 	switch o.Compat {
 	case CompatDefault:
@@ -121,6 +125,10 @@ func ParseCompat(s string) (Compat, error) {
 	return "", fmt.Errorf("distill: unknown compatibility mode %q (want default or reference)", s)
 }
 
+// MaxClasses bounds the number of classes of a fit (about 2^20: ImageNet-21k has 21,841). A class costs a few
+// hundred bytes without an SVM, so the per-class tables stay below a few hundred megabytes.
+const MaxClasses = 1 << 20
+
 // tieTolerance: cross-validation scores closer than this are ties.
 const tieTolerance = 1e-9
 
@@ -144,13 +152,22 @@ type FitStats struct {
 // The returned model's Stats say where the time went.
 //
 // Only train.Latents is used from train. val needs Labels and Preds. Classes without failure signal get no SVM
-// and a status saying why (see [Status]); nothing is NaN.
+// and a status saying why (see [Status]); nothing is NaN. Degenerate data is reported in the model's Warnings:
+// no class with failure signal ([WarnNoFailureSignal]; see [FailureModel.NoFailureSignal]) or constant train
+// features ([WarnConstantFeatures]). When every train feature is constant Fit fails: every whitened vector would
+// be zero.
 //
 // Choice of C: the largest mean cross-validated balanced accuracy; ties (within 1e-9) go to the larger C, the
 // least regularised model reaching that score (at the smallest costs the SVM predicts one outcome for every
 // example, so a tie there carries no information). With Options.Compat = [CompatReference] ties go to the
 // smaller C and degenerate problems get libsvm's bias, as in the reference code.
 func Fit(b compute.Backend, train, val Split, opts Options) (*FailureModel, error) {
+	return FitContext(context.Background(), b, train, val, opts)
+}
+
+// FitContext is [Fit] stopping early when ctx is cancelled (the batched solver checks it between its calls); it
+// then returns an error wrapping ctx.Err().
+func FitContext(ctx context.Context, b compute.Backend, train, val Split, opts Options) (*FailureModel, error) {
 	start := time.Now()
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -162,22 +179,31 @@ func Fit(b compute.Backend, train, val Split, opts Options) (*FailureModel, erro
 	if train, opts.TrainSample, err = sampleTrain(train, opts.TrainSample); err != nil {
 		return nil, fmt.Errorf("distill: Fit: %w", err)
 	}
+	nc, err := classCount(val, opts.NumClasses)
+	if err != nil {
+		return nil, fmt.Errorf("distill: Fit: %w", err)
+	}
 	wh, err := FitWhitening(train)
 	if err != nil {
 		return nil, fmt.Errorf("distill: Fit: %w", err)
 	}
 	wh.Sample = opts.TrainSample
 	stats := &FitStats{Preprocess: time.Since(start)}
-	nc := opts.NumClasses
-	if nc == 0 {
-		nc = val.NumClasses()
-	}
 	model := &FailureModel{Whitening: wh, Options: opts, Stats: stats}
+	if constant := wh.ConstantFeatures(); len(constant) == wh.Dim() {
+		return nil, fmt.Errorf("distill: Fit: all %d latent features are constant in %s: whitening maps every vector to zero, so there is nothing to fit",
+			wh.Dim(), train.Name)
+	} else if len(constant) > 0 {
+		model.Warnings = append(model.Warnings, constantFeaturesWarning(constant, wh.Dim(), train.Name))
+	}
 	plan, err := planClasses(val, nc, opts.Folds)
 	if err != nil {
 		return nil, fmt.Errorf("distill: Fit: %w", err)
 	}
 	model.Fits = plan.fits
+	if len(plan.fitted) == 0 {
+		model.Warnings = append(model.Warnings, noSignalWarning(model.Fits))
+	}
 	if b == nil {
 		var info backend.Info
 		if b, info, err = backend.New(backend.Options{}); err != nil {
@@ -190,7 +216,7 @@ func Fit(b compute.Backend, train, val Split, opts Options) (*FailureModel, erro
 	}
 	stats.Backend = model.Backend
 	if len(plan.fitted) > 0 {
-		if err := solveClasses(b, model, opts, val, plan); err != nil {
+		if err := solveClasses(ctx, b, model, opts, val, plan); err != nil {
 			return nil, fmt.Errorf("distill: Fit: %w", err)
 		}
 	}
@@ -243,6 +269,30 @@ func checkFitInputs(train, val *Split) error {
 		return fmt.Errorf("train has dimension %d, val %d", train.Dim(), val.Dim())
 	}
 	return nil
+}
+
+// classCount returns the number of classes of a fit of val: declared (every label must be below it) or, when
+// declared is 0, 1 + the largest label, which must not exceed the number of validation examples.
+func classCount(val Split, declared int) (int, error) {
+	if declared > 0 {
+		for i, l := range val.Labels {
+			if l >= declared {
+				return 0, fmt.Errorf("%s: label %d of example %d is not below the declared %d classes", val.Name, l, i, declared)
+			}
+		}
+		return declared, nil
+	}
+	nc, at := 0, 0
+	for i, l := range val.Labels {
+		if l+1 > nc {
+			nc, at = l+1, i
+		}
+	}
+	if nc > val.Len() {
+		return 0, fmt.Errorf("%s: label %d of example %d would make %d classes from %d examples; declare the class count (Options.NumClasses) if it is right",
+			val.Name, nc-1, at, nc, val.Len())
+	}
+	return nc, nil
 }
 
 // classPlan is the outcome of [planClasses]: every class's status, and for the classes to fit their validation
@@ -307,7 +357,7 @@ func planClasses(val Split, nc, nFolds int) (*classPlan, error) {
 // k < F, and problem ci·(F+1) + F is the refit on every row.
 
 // solveClasses solves every problem of the fitted classes in one batch and fills their fits.
-func solveClasses(b compute.Backend, model *FailureModel, opts Options, val Split, plan *classPlan) error {
+func solveClasses(ctx context.Context, b compute.Backend, model *FailureModel, opts Options, val Split, plan *classPlan) error {
 	t0 := time.Now()
 	pr, err := preprocessRows(b, model.Whitening, opts, val, plan)
 	if err != nil {
@@ -317,7 +367,7 @@ func solveClasses(b compute.Backend, model *FailureModel, opts Options, val Spli
 	model.Stats.Preprocess += time.Since(t0)
 	setTargets(pr, opts, val, plan)
 	t1 := time.Now()
-	res, err := solveWithProgress(b, pr, opts)
+	res, err := solveWithProgress(ctx, b, pr, opts)
 	if err != nil {
 		return err
 	}
@@ -379,7 +429,7 @@ func setTargets(pr *svm.Problems, opts Options, val Split, plan *classPlan) {
 
 // solveWithProgress runs svm.Solve with a progress bar of the solved problems on opts.Progress; the solver keeps
 // the weights of the refits only.
-func solveWithProgress(b compute.Backend, pr *svm.Problems, opts Options) (*svm.Result, error) {
+func solveWithProgress(ctx context.Context, b compute.Backend, pr *svm.Problems, opts Options) (*svm.Result, error) {
 	F := opts.Folds
 	total := pr.G * pr.P
 	solverOpts := opts.Solver
@@ -398,7 +448,7 @@ func solveWithProgress(b compute.Backend, pr *svm.Problems, opts Options) (*svm.
 			user(p)
 		}
 	}
-	res, err := svm.Solve(b, pr, solverOpts)
+	res, err := svm.SolveContext(ctx, b, pr, solverOpts)
 	bar.Done()
 	return res, err
 }

@@ -73,6 +73,8 @@ type FailureModel struct {
 	Backend string
 	// Stats reports where the time of the fit went; nil for a model read from a file.
 	Stats *FitStats
+	// Warnings report degenerate data found by the fit (see [Warning]); saved with the model.
+	Warnings []Warning
 }
 
 // Dim returns the latent dimension.

@@ -3,134 +3,109 @@ package distill
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/faildirs/faildirs/distill/matrix"
-	"github.com/faildirs/faildirs/internal/atomicfile"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/core/tensors/numpy"
+	"github.com/faildirs/faildirs/distill/npy"
 )
 
 // LoadNPYSplit reads split name from dir in the benchmark layout of `faildirs bench-svm` (one NumPy .npy file
-// per field, as numpy.save writes them): <name>_features.npy (float [N,D]), <name>_labels.npy and
-// <name>_preds.npy (integers [N]), and, when present, <name>_confidence.npy (float [N], the base model's
-// probability of the true class) and <name>_subgroup.npy (integers [N], stored as Groups). Missing optional files
-// leave their field empty; labels and predictions are optional too (a train split used only for whitening may
-// have features alone). Other files (e.g. <name>_correct.npy) are ignored.
-func LoadNPYSplit(dir, name string) (Split, error) {
+// per field, as numpy.save writes them, read by package npy with its size checks): <name>_features.npy (float
+// [N,D]), <name>_labels.npy and <name>_preds.npy (integers [N]), and, when present, <name>_confidence.npy (float
+// [N], the base model's probability of the true class) and <name>_subgroup.npy (integers [N], stored as Groups).
+// Missing optional files leave their field empty; labels and predictions are optional too (a train split used only
+// for whitening may have features alone).
+//
+// A <name>_correct.npy (bool or integer [N]) is checked against preds == labels, which is what the method uses: a
+// disagreement is returned as a [WarnInconsistentCorrect] warning naming the first example that differs. Errors
+// name the file and, for bad values, the example.
+func LoadNPYSplit(dir, name string) (Split, []Warning, error) {
 	s := Split{Name: name}
 	path := func(k string) string { return filepath.Join(dir, name+"_"+k+".npy") }
-	feat, err := numpy.FromNpyFile(path("features"))
+	feat, err := npy.Load(path("features"))
 	if err != nil {
-		return s, fmt.Errorf("distill: %s: %w", path("features"), err)
+		return s, nil, fmt.Errorf("distill: %w", err)
 	}
-	defer func() { _ = feat.FinalizeAll() }()
-	dims := feat.Shape().Dimensions
-	if len(dims) != 2 || dims[0] == 0 || dims[1] == 0 {
-		return s, fmt.Errorf("distill: %s: shape %v, want [N, D]", path("features"), dims)
+	if len(feat.Shape) != 2 || feat.Shape[0] == 0 || feat.Shape[1] == 0 {
+		return s, nil, fmt.Errorf("distill: %s: shape %v, want [N, D] with N, D > 0", path("features"), feat.Shape)
 	}
-	values, err := floats(feat)
+	values, err := feat.Float32()
 	if err != nil {
-		return s, fmt.Errorf("distill: %s: %w", path("features"), err)
+		return s, nil, fmt.Errorf("distill: %s: %w", path("features"), err)
 	}
-	if s.Latents, err = matrix.New(dims[0], dims[1], values); err != nil {
-		return s, fmt.Errorf("distill: %s: %w", path("features"), err)
+	n := feat.Shape[0]
+	if s.Latents, err = matrix.New(n, feat.Shape[1], values); err != nil {
+		return s, nil, fmt.Errorf("distill: %s: %w", path("features"), err)
 	}
-	optional := func(k string, fn func(t *tensors.Tensor) error) error {
+	optional := func(k string, fn func(a *npy.Array) error) error {
 		p := path(k)
 		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
-		t, err := numpy.FromNpyFile(p)
+		a, err := npy.Load(p)
 		if err != nil {
-			return fmt.Errorf("distill: %s: %w", p, err)
+			return fmt.Errorf("distill: %w", err)
 		}
-		defer func() { _ = t.FinalizeAll() }()
-		if d := t.Shape().Dimensions; len(d) != 1 || d[0] != dims[0] {
-			return fmt.Errorf("distill: %s: shape %v, want [%d]", p, d, dims[0])
+		if len(a.Shape) != 1 || a.Shape[0] != n {
+			return fmt.Errorf("distill: %s: shape %v, want [%d]", p, a.Shape, n)
 		}
-		if err := fn(t); err != nil {
+		if err := fn(a); err != nil {
 			return fmt.Errorf("distill: %s: %w", p, err)
 		}
 		return nil
 	}
+	var correct []int
 	err = errors.Join(
-		optional("labels", func(t *tensors.Tensor) (err error) { s.Labels, err = ints(t); return }),
-		optional("preds", func(t *tensors.Tensor) (err error) { s.Preds, err = ints(t); return }),
-		optional("confidence", func(t *tensors.Tensor) (err error) { s.Confs, err = floats(t); return }),
-		optional("subgroup", func(t *tensors.Tensor) (err error) { s.Groups, err = ints(t); return }),
+		optional("labels", func(a *npy.Array) (err error) { s.Labels, err = a.Ints(); return }),
+		optional("preds", func(a *npy.Array) (err error) { s.Preds, err = a.Ints(); return }),
+		optional("confidence", func(a *npy.Array) (err error) { s.Confs, err = a.Float32(); return }),
+		optional("subgroup", func(a *npy.Array) (err error) { s.Groups, err = a.Ints(); return }),
+		optional("correct", func(a *npy.Array) (err error) { correct, err = a.Ints(); return }),
 	)
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	if err := s.Validate(); err != nil {
-		return s, fmt.Errorf("distill: %s: %w", dir, err)
+		return s, nil, fmt.Errorf("distill: %s: %w", dir, err)
 	}
-	return s, nil
+	var warnings []Warning
+	if w, ok := checkCorrect(s, correct, filepath.Base(path("correct"))); ok {
+		warnings = append(warnings, w)
+	}
+	return s, warnings, nil
 }
 
-// floats converts a float or integer tensor to []float32.
-func floats(t *tensors.Tensor) ([]float32, error) {
-	switch t.DType() {
-	case dtypes.Float32:
-		return tensors.CopyFlatData[float32](t)
-	case dtypes.Float64:
-		return convert[float64, float32](t)
-	case dtypes.Float16, dtypes.BFloat16:
-		return nil, fmt.Errorf("dtype %s not supported, store float32", t.DType())
+// checkCorrect compares a "correct" column (nonzero = correct) with preds == labels of s; ok is false when there is
+// nothing to report.
+func checkCorrect(s Split, correct []int, file string) (Warning, bool) {
+	if correct == nil {
+		return Warning{}, false
 	}
-	return nil, fmt.Errorf("dtype %s, want a float type", t.DType())
-}
-
-// ints converts an integer or boolean tensor to []int.
-func ints(t *tensors.Tensor) ([]int, error) {
-	switch t.DType() {
-	case dtypes.Int64:
-		return convert[int64, int](t)
-	case dtypes.Int32:
-		return convert[int32, int](t)
-	case dtypes.Int16:
-		return convert[int16, int](t)
-	case dtypes.Int8:
-		return convert[int8, int](t)
-	case dtypes.Uint8:
-		return convert[uint8, int](t)
-	case dtypes.Bool:
-		b, err := tensors.CopyFlatData[bool](t)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]int, len(b))
-		for i, v := range b {
-			if v {
-				out[i] = 1
+	if len(s.Labels) == 0 || len(s.Preds) == 0 {
+		return Warning{Code: WarnInconsistentCorrect, Message: fmt.Sprintf(
+			"%s is ignored: %s has no labels and predictions to compare it with (the method uses preds == labels)", file, s.Name)}, true
+	}
+	first, n := -1, 0
+	for i, c := range correct {
+		if (c != 0) != s.Correct(i) {
+			if first < 0 {
+				first = i
 			}
+			n++
 		}
-		return out, nil
 	}
-	return nil, fmt.Errorf("dtype %s, want an integer type", t.DType())
+	if n == 0 {
+		return Warning{}, false
+	}
+	return Warning{Code: WarnInconsistentCorrect, Message: fmt.Sprintf(
+		"%s disagrees with preds == labels on %d of %d examples of %s (first: example %d has correct=%d, label %d, pred %d); the method uses preds == labels",
+		file, n, len(correct), s.Name, first, correct[first], s.Labels[first], s.Preds[first])}, true
 }
 
-func convert[From int64 | int32 | int16 | int8 | uint8 | float64, To int | float32](t *tensors.Tensor) ([]To, error) {
-	v, err := tensors.CopyFlatData[From](t)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]To, len(v))
-	for i, x := range v {
-		out[i] = To(x)
-	}
-	return out, nil
-}
-
-// SaveNPYFloat32 writes values to path as a float32 .npy vector, atomically (internal/atomicfile).
+// SaveNPYFloat32 writes values to path as a float32 .npy vector, atomically (package npy's SaveFloat32).
 func SaveNPYFloat32(path string, values []float32) error {
-	t := tensors.FromFlatDataAndDimensions(values, len(values))
-	defer func() { _ = t.FinalizeAll() }()
-	if err := atomicfile.Write(path, func(w io.Writer) error { return numpy.ToNpyWriter(t, w) }); err != nil {
+	if err := npy.SaveFloat32(path, []int{len(values)}, values); err != nil {
 		return fmt.Errorf("distill: SaveNPYFloat32: %w", err)
 	}
 	return nil

@@ -24,7 +24,8 @@ import (
 //	     "c": 1, "cv_balanced_acc": 0.67, "cv_by_c": [7 floats], "cv_auroc_by_c": [7 floats],
 //	     "gap": 0.0007, "iterations": 125, "converged": true,
 //	     "w": [D floats], "b": 0.02},         // w and b absent / zero unless status is "fitted"
-//	    ...]
+//	    ...],
+//	  "warnings": [{"code": "constant-features", "message": "..."}]   // optional: degenerate data found by Fit
 //	}
 //
 // Floats are float32 values written with the shortest decimal that reads back to the same float32, so a
@@ -44,6 +45,7 @@ type savedModel struct {
 	Backend   string     `json:"backend,omitempty"`
 	Whitening *Whitening `json:"whitening"`
 	Classes   []ClassFit `json:"classes"`
+	Warnings  []Warning  `json:"warnings,omitempty"`
 }
 
 // Write writes the model to w in the format documented above.
@@ -53,7 +55,7 @@ func (m *FailureModel) Write(w io.Writer) error {
 	}
 	enc := json.NewEncoder(w)
 	return enc.Encode(savedModel{Format: ModelFormat, Version: ModelVersion, Dim: m.Dim(), Options: m.Options,
-		Backend: m.Backend, Whitening: m.Whitening, Classes: m.Fits})
+		Backend: m.Backend, Whitening: m.Whitening, Classes: m.Fits, Warnings: m.Warnings})
 }
 
 // Save writes the model to path atomically (internal/atomicfile), in the format of [FailureModel.Write].
@@ -105,7 +107,8 @@ func Read(r io.Reader) (*FailureModel, error) {
 		}
 	}
 	s.Options.Solver.Tol, s.Options.Solver.MaxIter = s.Options.Tol, s.Options.MaxIter
-	return &FailureModel{Whitening: s.Whitening, Fits: s.Classes, Options: s.Options, Backend: s.Backend}, nil
+	return &FailureModel{Whitening: s.Whitening, Fits: s.Classes, Options: s.Options, Backend: s.Backend,
+		Warnings: s.Warnings}, nil
 }
 
 // Load reads a model file written by [FailureModel.Save].

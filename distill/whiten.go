@@ -58,6 +58,17 @@ func FitWhitening(s Split) (*Whitening, error) {
 	return w, nil
 }
 
+// ConstantFeatures returns the indices of the features whose train standard deviation is zero.
+func (w *Whitening) ConstantFeatures() []int {
+	var out []int
+	for k, s := range w.Std {
+		if s == 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // Dim returns the number of features.
 func (w *Whitening) Dim() int { return len(w.Mean) }
 

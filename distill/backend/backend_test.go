@@ -2,6 +2,7 @@ package backend
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -73,14 +74,14 @@ func TestMatmulGFLOPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Finalize()
-	g, err := MatmulGFLOPS(b, 64, 2)
+	g, err := MatmulGFLOPS(context.Background(), b, 64, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !(g > 0) {
 		t.Fatalf("GFLOP/s = %v, want > 0", g)
 	}
-	if _, err := MatmulGFLOPS(b, 0, 1); err == nil {
+	if _, err := MatmulGFLOPS(context.Background(), b, 0, 1); err == nil {
 		t.Fatal("n=0 should be an error")
 	}
 }
@@ -93,7 +94,7 @@ func BenchmarkMatmul1024(b *testing.B) {
 	defer be.Finalize()
 	var g float64
 	for b.Loop() {
-		g, err = MatmulGFLOPS(be, 1024, 1)
+		g, err = MatmulGFLOPS(context.Background(), be, 1024, 1)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -12,8 +13,9 @@ import (
 
 // MatmulGFLOPS measures the float32 n×n by n×n matrix multiplication throughput of b, in GFLOP/s
 // (2·n³ floating point operations per product). The graph is compiled and run once before timing;
-// the best of reps timed runs is reported, so a briefly busy machine does not understate the rate.
-func MatmulGFLOPS(b compute.Backend, n, reps int) (float64, error) {
+// the best of reps timed runs is reported, so a briefly busy machine does not understate the rate. A cancelled ctx
+// stops it between runs with an error wrapping ctx.Err().
+func MatmulGFLOPS(ctx context.Context, b compute.Backend, n, reps int) (float64, error) {
 	if n <= 0 || reps <= 0 {
 		return 0, fmt.Errorf("matmul benchmark: n=%d and reps=%d must be positive", n, reps)
 	}
@@ -44,6 +46,9 @@ func MatmulGFLOPS(b compute.Backend, n, reps int) (float64, error) {
 	}
 	best := time.Duration(1<<63 - 1)
 	for range reps {
+		if err := ctx.Err(); err != nil {
+			return 0, fmt.Errorf("matmul benchmark: %w", err)
+		}
 		start := time.Now()
 		if err := run(); err != nil {
 			return 0, fmt.Errorf("matmul benchmark: %w", err)

@@ -1,6 +1,7 @@
 package clip
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -45,15 +46,15 @@ type BenchResult struct {
 }
 
 // BenchImages times the vision tower on random pixel batches: one untimed call (compiles), then runs timed calls;
-// the median is reported.
-func (m *Model) BenchImages(batch, runs int) (BenchResult, error) {
+// the median is reported. A cancelled ctx stops it between calls with an error wrapping ctx.Err().
+func (m *Model) BenchImages(ctx context.Context, batch, runs int) (BenchResult, error) {
 	v := m.Config.Vision
 	rng := rand.New(rand.NewPCG(1, 2))
 	px := make([]float32, batch*v.NumChannels*v.ImageSize*v.ImageSize)
 	for i := range px {
 		px[i] = float32(rng.NormFloat64())
 	}
-	res, err := timeRuns(runs, func() error {
+	res, err := timeRuns(ctx, runs, func() error {
 		_, _, err := m.ImageFeaturesTensor(px, batch)
 		return err
 	})
@@ -67,8 +68,8 @@ func (m *Model) BenchImages(batch, runs int) (BenchResult, error) {
 }
 
 // BenchTexts times the text tower on random ids of the given length, each row ending with EOS (pooled at the
-// last position, so no position is cut off).
-func (m *Model) BenchTexts(batch, length, runs int) (BenchResult, error) {
+// last position, so no position is cut off). A cancelled ctx stops it between calls.
+func (m *Model) BenchTexts(ctx context.Context, batch, length, runs int) (BenchResult, error) {
 	t := m.Config.Text
 	rng := rand.New(rand.NewPCG(3, 4))
 	ids := make([]int32, batch*length)
@@ -80,7 +81,7 @@ func (m *Model) BenchTexts(batch, length, runs int) (BenchResult, error) {
 		ids[r*length+length-1] = int32(t.VocabSize - 1)
 		eos[r] = int32(length - 1)
 	}
-	res, err := timeRuns(runs, func() error {
+	res, err := timeRuns(ctx, runs, func() error {
 		_, _, err := m.TextFeaturesTensor(ids, batch, length, eos)
 		return err
 	})
@@ -93,7 +94,7 @@ func (m *Model) BenchTexts(batch, length, runs int) (BenchResult, error) {
 	return res, nil
 }
 
-func timeRuns(runs int, fn func() error) (BenchResult, error) {
+func timeRuns(ctx context.Context, runs int, fn func() error) (BenchResult, error) {
 	var res BenchResult
 	if runs < 1 {
 		return res, fmt.Errorf("runs = %d must be at least 1", runs)
@@ -104,6 +105,9 @@ func timeRuns(runs int, fn func() error) (BenchResult, error) {
 	}
 	res.Compile = time.Since(start).Seconds()
 	for range runs {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
 		start := time.Now()
 		if err := fn(); err != nil {
 			return res, err

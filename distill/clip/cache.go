@@ -2,6 +2,7 @@ package clip
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/safetensors"
@@ -160,8 +162,8 @@ func parseCache(f *safetensors.File, path string) (CacheInfo, *embedState, error
 			return CacheInfo{}, nil, fmt.Errorf("clip cache: %s: metadata %q = %q: %w", path, key, md[key], err)
 		}
 	}
-	if err := json.Unmarshal([]byte(md["names"]), &info.Names); err != nil {
-		return CacheInfo{}, nil, fmt.Errorf("clip cache: %s: metadata \"names\": %w", path, err)
+	if info.Names, err = decodeNames(md); err != nil {
+		return CacheInfo{}, nil, fmt.Errorf("clip cache: %s: %w", path, err)
 	}
 	if err := json.Unmarshal([]byte(md["failed"]), &info.Failed); err != nil {
 		return CacheInfo{}, nil, fmt.Errorf("clip cache: %s: metadata \"failed\": %w", path, err)
@@ -185,6 +187,49 @@ func parseCache(f *safetensors.File, path string) (CacheInfo, *embedState, error
 		}
 	}
 	return info, st, nil
+}
+
+// encodeNames stores the image names in the metadata: "names", a JSON array, and — when a name is not valid UTF-8
+// (a file name in another encoding), which JSON would replace by U+FFFD — also "names_b64", the exact bytes of
+// every name in standard base64, so that names still join with other files.
+func encodeNames(meta map[string]string, names []string) {
+	js, _ := json.Marshal(names)
+	meta["names"] = string(js)
+	exact := true
+	for _, n := range names {
+		exact = exact && utf8.ValidString(n)
+	}
+	if exact {
+		return
+	}
+	enc := make([]string, len(names))
+	for i, n := range names {
+		enc[i] = base64.StdEncoding.EncodeToString([]byte(n))
+	}
+	js, _ = json.Marshal(enc)
+	meta["names_b64"] = string(js)
+}
+
+// decodeNames reads the names stored by encodeNames ("names_b64" wins when present).
+func decodeNames(md map[string]string) ([]string, error) {
+	var names []string
+	if b64, ok := md["names_b64"]; ok {
+		if err := json.Unmarshal([]byte(b64), &names); err != nil {
+			return nil, fmt.Errorf("metadata \"names_b64\": %w", err)
+		}
+		for i, n := range names {
+			raw, err := base64.StdEncoding.DecodeString(n)
+			if err != nil {
+				return nil, fmt.Errorf("metadata \"names_b64\", name %d: %w", i, err)
+			}
+			names[i] = string(raw)
+		}
+		return names, nil
+	}
+	if err := json.Unmarshal([]byte(md["names"]), &names); err != nil {
+		return nil, fmt.Errorf("metadata \"names\": %w", err)
+	}
+	return names, nil
 }
 
 // inputsFingerprint hashes the ordered identities of the images.
@@ -220,6 +265,9 @@ func (m *Model) openCache(path string, src ImageSource, recomputeStale bool) (*e
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}
+	if err := recognizeCache(path); err != nil {
+		return nil, fmt.Errorf("clip cache: %s exists and %v; refusing to overwrite it (choose another cache path, or delete it)", path, err)
+	}
 	info, st, err := readCacheFile(path)
 	if err != nil {
 		if recomputeStale {
@@ -251,6 +299,28 @@ func (m *Model) openCache(path string, src ImageSource, recomputeStale bool) (*e
 	return c, nil
 }
 
+// RecognizeCache returns nil when path is an embedding cache file (a safetensors file whose metadata says so,
+// whatever its version or state), and an error saying what it is not otherwise. Commands use it to refuse
+// overwriting an unrelated file given as the cache path.
+func RecognizeCache(path string) error {
+	if err := recognizeCache(path); err != nil {
+		return fmt.Errorf("%s %v", path, err)
+	}
+	return nil
+}
+
+func recognizeCache(path string) error {
+	f, err := safetensors.Open(path)
+	if err != nil {
+		return fmt.Errorf("is not an embedding cache (not a readable safetensors file)")
+	}
+	defer f.Close()
+	if f.Metadata["format"] != cacheFormat {
+		return fmt.Errorf("is not an embedding cache (metadata format %q, want %q)", f.Metadata["format"], cacheFormat)
+	}
+	return nil
+}
+
 func short(fp string) string {
 	if len(fp) > 12 {
 		return fp[:12]
@@ -266,8 +336,7 @@ func (c *embedCache) save() error {
 		meta[k] = v
 	}
 	meta["done"] = strconv.Itoa(st.countDone())
-	names, _ := json.Marshal(c.names)
-	meta["names"] = string(names)
+	encodeNames(meta, c.names)
 	failed := make([]BadImage, 0, len(st.failed))
 	for i := range st.n {
 		if b, ok := st.failed[i]; ok {

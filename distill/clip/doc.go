@@ -54,12 +54,16 @@
 //	          "model", "model_revision", "model_fingerprint" (SHA-256 of config, preprocessing and all weights),
 //	          "preprocess" (description), "inputs_fingerprint" (SHA-256 of the ordered image identities: path,
 //	          size and modification time for files, a content hash for in-memory images),
-//	          "count" N, "dim" E, "done", "names" (JSON array), "failed" (JSON array of {index, name, error}).
+//	          "count" N, "dim" E, "done", "names" (JSON array), "failed" (JSON array of {index, name, error}),
+//	          "names_b64" (only when a name is not valid UTF-8: the exact bytes of every name, base64; JSON
+//	          would have replaced the invalid bytes, and readers prefer this key).
 //
 // The file is rewritten atomically (temporary file + rename) every CheckpointEvery (30 s), when the run is
 // interrupted (context cancelled, e.g. Ctrl-C in the CLI), on error and at the end; a rerun loads the finished
 // rows and embeds only the rest, giving the same result as an uninterrupted run. A cache whose model,
 // preprocessing or inputs fingerprint differs is stale and is an error naming what changed, unless
-// RecomputeStale is set. [LoadCache] and [ReadCache] read a cache file. Any program can read it with a safetensors
-// reader.
+// RecomputeStale is set. A file at the cache path that is not an embedding cache is never overwritten, even with
+// RecomputeStale. While a run works on a cache it holds "<cache>.lock" (flock, with its pid): a second run on the
+// same cache fails at once, naming the first; a lock left by a killed run is stale and taken over. [LoadCache] and
+// [ReadCache] read a cache file. Any program can read it with a safetensors reader.
 package clip

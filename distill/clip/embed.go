@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -13,8 +15,10 @@ import (
 	"time"
 
 	"github.com/faildirs/faildirs/distill/clip/imgproc"
+	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/matrix"
 	"github.com/faildirs/faildirs/distill/progress"
+	"github.com/faildirs/faildirs/internal/lockfile"
 )
 
 // Embedder maps images and texts into a joint embedding space. *Model implements it; so can a small CLIP trained
@@ -59,9 +63,12 @@ type EmbedOptions struct {
 	Normalize bool
 	// CachePath, when set, names the embedding cache file of this image set (see the package doc): finished
 	// rows are loaded from it, new ones are saved to it periodically and at the end, so an interrupted run
-	// resumes. Text embeddings are not cached.
+	// resumes. A run holds "<CachePath>.lock" while it works (package internal/lockfile): a second run on the same
+	// cache fails at once naming the first one's pid, instead of overwriting its rows. An existing file that is
+	// not an embedding cache is never overwritten. Text embeddings are not cached.
 	CachePath string
-	// RecomputeStale discards a cache whose fingerprint does not match instead of failing.
+	// RecomputeStale discards a cache whose fingerprint does not match instead of failing (only an embedding
+	// cache: any other file at CachePath is still refused).
 	RecomputeStale bool
 	// CheckpointEvery is the time between cache saves during a run (default 30 s; a save also happens on
 	// interruption, on error and at the end).
@@ -116,15 +123,22 @@ type imageBatch struct {
 // EmbedImages embeds the images of src: decoding and preprocessing run on opts.Workers goroutines one batch ahead
 // of the model; the model runs on full batches (the last one padded); a progress bar tracks the images; with
 // opts.CachePath the run is resumable. The embeddings are the projected image features (HF get_image_features),
-// L2-normalised only with opts.Normalize. On cancellation of ctx the run stops after the current batch, saves the
-// cache and returns an error wrapping ctx.Err().
+// L2-normalised only with opts.Normalize. On cancellation of ctx the run stops after the current batch (at once
+// when it is waiting for images to decode), saves the cache and returns an error wrapping ctx.Err().
 func (m *Model) EmbedImages(ctx context.Context, src ImageSource, opts EmbedOptions) (*ImageResult, error) {
 	n, dim, bs := src.Len(), m.Dim(), opts.batch()
 	st := newEmbedState(n, dim)
 	res := &ImageResult{}
 	var cache *embedCache
 	if opts.CachePath != "" {
-		var err error
+		if err := os.MkdirAll(filepath.Dir(opts.CachePath), 0o755); err != nil {
+			return nil, fmt.Errorf("clip cache: %w", err)
+		}
+		lock, err := lockfile.Acquire(opts.CachePath)
+		if err != nil {
+			return nil, fmt.Errorf("clip cache: %w", err)
+		}
+		defer lock.Release()
 		cache, err = m.openCache(opts.CachePath, src, opts.RecomputeStale)
 		if err != nil {
 			return nil, err
@@ -158,7 +172,24 @@ func (m *Model) EmbedImages(ctx context.Context, src ImageSource, opts EmbedOpti
 	if every <= 0 {
 		every = 30 * time.Second
 	}
-	for b := range batches {
+	interrupted := func(err error) error {
+		if serr := save(); serr != nil {
+			return fmt.Errorf("clip: interrupted (%w) and the cache could not be saved: %v", err, serr)
+		}
+		return fmt.Errorf("clip: embedding interrupted after %d of %d images (cache saved; rerun to resume): %w",
+			st.countDone(), n, err)
+	}
+	for {
+		var b imageBatch
+		var more bool
+		select {
+		case b, more = <-batches:
+		case <-ctx.Done(): // also while a decode is stuck (a slow disk, a FIFO): stop now, with what is done
+			return nil, interrupted(ctx.Err())
+		}
+		if !more {
+			break
+		}
 		if b.err != nil {
 			_ = save()
 			return nil, b.err
@@ -189,11 +220,7 @@ func (m *Model) EmbedImages(ctx context.Context, src ImageSource, opts EmbedOpti
 		}
 		bar.Add(len(b.idx) + len(b.bad))
 		if err := ctx.Err(); err != nil {
-			if serr := save(); serr != nil {
-				return nil, fmt.Errorf("clip: interrupted (%w) and the cache could not be saved: %v", err, serr)
-			}
-			return nil, fmt.Errorf("clip: embedding interrupted after %d of %d images (cache saved; rerun to resume): %w",
-				st.countDone(), n, err)
+			return nil, interrupted(err)
 		}
 		if cache != nil && time.Since(lastSave) >= every {
 			if err := save(); err != nil {
@@ -228,6 +255,10 @@ func (m *Model) prepareBatches(src ImageSource, todo []int, bs int, opts EmbedOp
 	v := m.Config.Vision
 	per := v.NumChannels * v.ImageSize * v.ImageSize
 	pre := m.Preprocess
+	var gate *data.PixelGate
+	if bs, ok := src.(budgetedSource); ok {
+		gate = data.NewPixelGate(bs.pixelBudget())
+	}
 	go func() {
 		defer close(out)
 		for start := 0; start < len(todo); start += bs {
@@ -239,7 +270,7 @@ func (m *Model) prepareBatches(src ImageSource, todo []int, bs int, opts EmbedOp
 			for range min(workers, len(chunk)) {
 				wg.Go(func() {
 					for k := range next {
-						errs[k] = preprocessInto(src, chunk[k], pre, pixels[k*per:(k+1)*per])
+						errs[k] = preprocessInto(src, chunk[k], pre, pixels[k*per:(k+1)*per], gate)
 					}
 				})
 			}
@@ -285,12 +316,21 @@ func (m *Model) prepareBatches(src ImageSource, todo []int, bs int, opts EmbedOp
 }
 
 // preprocessInto decodes image i and writes its CLIP pixel values into dst, turning a decoder panic into an error.
-func preprocessInto(src ImageSource, i int, pre imgproc.Config, dst []float32) (err error) {
+// For a budgetedSource it holds the image's pixels in gate from before decoding until the full-size image is
+// reduced to the model's input.
+func preprocessInto(src ImageSource, i int, pre imgproc.Config, dst []float32, gate *data.PixelGate) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decoding panicked: %v", r)
 		}
 	}()
+	if bs, ok := src.(budgetedSource); ok {
+		n, err := bs.pixels(i)
+		if err != nil {
+			return err
+		}
+		defer gate.Acquire(n)()
+	}
 	rgb, err := src.RGB(i)
 	if err != nil {
 		return err

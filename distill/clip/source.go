@@ -26,25 +26,46 @@ type ImageSource interface {
 	RGB(i int) (*imgproc.RGB, error)
 }
 
-// Files returns an ImageSource over image files in any format of data.ImageExtensions (decoded by
-// data.DecodeFile). A file's identity in the cache fingerprint is its path, size and modification time.
-func Files(paths []string) ImageSource { return fileSource(paths) }
+// Files returns an ImageSource over image files in any format of data.ImageExtensions, decoded by the zero
+// data.Decoder (the default pixel budget, data.DefaultMaxPixels). A file's identity in the cache fingerprint is its
+// path, size and modification time.
+func Files(paths []string) ImageSource { return FilesWith(paths, data.Decoder{}) }
 
-type fileSource []string
+// FilesWith is [Files] decoding with dec (for instance a larger pixel budget); images over its budget fail like
+// unreadable ones (EmbedOptions.SkipBad skips them).
+func FilesWith(paths []string, dec data.Decoder) ImageSource {
+	return fileSource{paths: paths, dec: dec}
+}
 
-func (f fileSource) Len() int          { return len(f) }
-func (f fileSource) Name(i int) string { return f[i] }
+type fileSource struct {
+	paths []string
+	dec   data.Decoder
+}
+
+func (f fileSource) Len() int          { return len(f.paths) }
+func (f fileSource) Name(i int) string { return f.paths[i] }
 
 func (f fileSource) ID(i int) (string, error) {
-	fi, err := os.Stat(f[i])
+	fi, err := os.Stat(f.paths[i])
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s|%d|%d", f[i], fi.Size(), fi.ModTime().UnixNano()), nil
+	return fmt.Sprintf("%s|%d|%d", f.paths[i], fi.Size(), fi.ModTime().UnixNano()), nil
+}
+
+// pixels and pixelBudget make fileSource a budgetedSource: its decoders share a data.PixelGate.
+func (f fileSource) pixels(i int) (int, error) { return f.dec.Pixels(f.paths[i]) }
+func (f fileSource) pixelBudget() int          { return f.dec.Budget() }
+
+// budgetedSource is a source whose images' pixel counts are known from their headers before decoding; the workers
+// of EmbedImages then share a data.PixelGate of its budget, so concurrent decodes of large images do not add up.
+type budgetedSource interface {
+	pixels(i int) (int, error)
+	pixelBudget() int
 }
 
 func (f fileSource) RGB(i int) (*imgproc.RGB, error) {
-	img, err := data.DecodeFile(f[i])
+	img, err := f.dec.DecodeFile(f.paths[i])
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package data
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -90,8 +91,13 @@ func (c *CelebA) readAttrs(path string) error {
 		return fmt.Errorf("celeba: %w", err)
 	}
 	defer f.Close()
-	csv := strings.HasSuffix(path, ".csv")
-	sc := bufio.NewScanner(f)
+	return c.parseAttrs(f, path, strings.HasSuffix(path, ".csv"))
+}
+
+// parseAttrs reads an attribute table from r (named path in errors): the text layout, or Kaggle's CSV when csv is
+// set. Lines longer than 1 MB are an error.
+func (c *CelebA) parseAttrs(r io.Reader, path string, csv bool) error {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	line := 0
 	want := -1

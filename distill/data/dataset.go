@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -61,6 +62,8 @@ type ImageSplit struct {
 	Images *Images
 	// Files lists the image file of each example for file-backed splits.
 	Files []string
+	// Decoder decodes Files (its zero value: the default pixel budget, DefaultMaxPixels).
+	Decoder Decoder
 }
 
 // Len returns the number of examples.
@@ -110,11 +113,12 @@ func (s *ImageSplit) Image(i int) (image.Image, error) {
 	if s.Images != nil {
 		return s.Images.Image(i), nil
 	}
-	return DecodeFile(s.Files[i])
+	return s.Decoder.DecodeFile(s.Files[i])
 }
 
 // Batch returns the examples at idx as RGB images of h×w pixels. In-memory images are converted to RGB and,
-// when their size differs, centre-cropped and scaled; files are decoded (in parallel) and treated the same way.
+// when their size differs, centre-cropped and scaled; files are decoded (in parallel, sharing a [PixelGate] of the
+// decoder's budget) and treated the same way.
 // h = w = 0 keeps the native size of in-memory images (files need an explicit size).
 func (s *ImageSplit) Batch(idx []int, h, w int) (*Images, error) {
 	for _, i := range idx {
@@ -136,15 +140,23 @@ func (s *ImageSplit) Batch(idx []int, h, w int) (*Images, error) {
 	errs := make([]error, len(idx))
 	var wg sync.WaitGroup
 	next := make(chan int)
+	gate := NewPixelGate(s.Decoder.Budget())
 	for range min(runtime.NumCPU(), max(len(idx), 1)) {
 		wg.Go(func() {
 			for k := range next {
-				img, err := DecodeFile(s.Files[idx[k]])
+				path := s.Files[idx[k]]
+				px, err := s.Decoder.Pixels(path)
 				if err != nil {
 					errs[k] = err
 					continue
 				}
-				putRGBA(out.Pixels(k), FitRGB(img, h, w), 3)
+				release := gate.Acquire(px)
+				img, err := s.Decoder.DecodeFile(path)
+				if err == nil {
+					putRGBA(out.Pixels(k), FitRGB(img, h, w), 3)
+				}
+				release()
+				errs[k] = err
 			}
 		})
 	}
@@ -171,8 +183,8 @@ type MaterializeOptions struct {
 
 // Materialize returns a copy of the split with every image decoded and resized to h×w RGB and held in memory
 // (Files dropped; the other slices are shared with s), so training epochs do not decode files again. In-memory
-// splits are converted the same way.
-func (s *ImageSplit) Materialize(h, w int, opts MaterializeOptions) (*ImageSplit, error) {
+// splits are converted the same way. A cancelled ctx stops it between chunks with an error wrapping ctx.Err().
+func (s *ImageSplit) Materialize(ctx context.Context, h, w int, opts MaterializeOptions) (*ImageSplit, error) {
 	chunk := opts.Chunk
 	if chunk <= 0 {
 		chunk = 512
@@ -184,6 +196,9 @@ func (s *ImageSplit) Materialize(h, w int, opts MaterializeOptions) (*ImageSplit
 	out.Images = NewImages(s.Len(), h, w, 3)
 	idx := make([]int, 0, chunk)
 	for start := 0; start < s.Len(); start += chunk {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("split %q: decoding stopped after %d of %d images: %w", s.Name, start, s.Len(), err)
+		}
 		idx = idx[:0]
 		for i := start; i < min(start+chunk, s.Len()); i++ {
 			idx = append(idx, i)
@@ -200,7 +215,7 @@ func (s *ImageSplit) Materialize(h, w int, opts MaterializeOptions) (*ImageSplit
 
 // Subset returns a new split with the examples at idx, in that order (pixels and attribute slices are copied).
 func (s *ImageSplit) Subset(idx []int) *ImageSplit {
-	out := &ImageSplit{Name: s.Name, IDs: make([]string, len(idx)), Labels: make([]int, len(idx))}
+	out := &ImageSplit{Name: s.Name, IDs: make([]string, len(idx)), Labels: make([]int, len(idx)), Decoder: s.Decoder}
 	if s.Groups != nil {
 		out.Groups = make([]int, len(idx))
 	}

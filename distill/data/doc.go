@@ -36,5 +36,8 @@
 //
 // Predictions of any base model are exchanged as CSV "id,label,pred,conf[,group]" ([Predictions]).
 //
-// Loaders fail with errors that name the file (and line) at fault; files are written atomically.
+// Loaders fail with errors that name the file (and line) at fault; files are written atomically. Images are decoded
+// within a pixel budget ([Decoder], [DefaultMaxPixels]: an image whose header claims more is refused before any
+// pixel is decoded), parallel decoders share it ([PixelGate]), and no reader allocates from a header more than
+// the file holds.
 package data

@@ -193,11 +193,14 @@ func readIDX(path string, wantRank int) ([]int, []uint8, error) {
 	if total > 1<<32 {
 		return nil, nil, fmt.Errorf("idx %s: %v is too large", path, dims)
 	}
-	buf := make([]uint8, total)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, nil, fmt.Errorf("idx %s: data shorter than dimensions %v: %w", path, dims, err)
+	// Read as the bytes arrive rather than allocating what the header claims: a short or truncated file costs its
+	// own length (a gzipped one at most what it inflates to), not the 4 GB a forged header can announce.
+	var buf bytes.Buffer
+	buf.Grow(min(total, 1<<20))
+	if _, err := io.CopyN(&buf, r, int64(total)); err != nil {
+		return nil, nil, fmt.Errorf("idx %s: data shorter than dimensions %v (%d bytes): %w", path, dims, total, err)
 	}
-	return dims, buf, nil
+	return dims, buf.Bytes(), nil
 }
 
 // LoadIDXImages reads an IDX3 image file (N×H×W unsigned bytes, gzipped or raw) into gray Images.

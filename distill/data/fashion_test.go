@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -169,5 +170,22 @@ func TestLoadFashionReal(t *testing.T) {
 	// Golden values: the first train label is 9 (Ankle boot) and the first test label 9 as well.
 	if f.TrainLabels[0] != 9 || f.TestLabels[0] != 9 || f.TrainLabels[1] != 0 {
 		t.Errorf("first labels: train %d %d, test %d", f.TrainLabels[0], f.TrainLabels[1], f.TestLabels[0])
+	}
+}
+
+// TestIDXForgedHeader: an IDX file of 16 bytes whose header claims 2^28 × 16 images used to allocate the 4 GB it
+// announced before finding the data missing; now the error costs the file's own length.
+func TestIDXForgedHeader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "forged-idx3-ubyte")
+	os.WriteFile(path, []byte{0, 0, 8, 3, 0x10, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 1}, 0o644)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := LoadIDXImages(path)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "data shorter than dimensions") {
+		t.Fatalf("forged IDX: %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("reading the forged header allocated %d MB", alloc>>20)
 	}
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -491,7 +492,7 @@ func TestMaterialize(t *testing.T) {
 		t.Fatal(err)
 	}
 	var bar strings.Builder
-	m, err := d.Train.Materialize(5, 6, MaterializeOptions{Chunk: 5, Progress: &bar})
+	m, err := d.Train.Materialize(context.Background(), 5, 6, MaterializeOptions{Chunk: 5, Progress: &bar})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +507,7 @@ func TestMaterialize(t *testing.T) {
 		t.Error("materialized pixels or ids differ, or the source split changed")
 	}
 	writeText(t, d.Train.Files[3], "garbage")
-	if _, err := d.Train.Materialize(5, 6, MaterializeOptions{Progress: io.Discard}); err == nil || !strings.Contains(err.Error(), d.Train.Files[3]) {
+	if _, err := d.Train.Materialize(context.Background(), 5, 6, MaterializeOptions{Progress: io.Discard}); err == nil || !strings.Contains(err.Error(), d.Train.Files[3]) {
 		t.Errorf("err = %v", err)
 	}
 }

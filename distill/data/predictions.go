@@ -61,6 +61,18 @@ func (p *Predictions) Validate() error {
 	return nil
 }
 
+// CheckClasses checks that every label and prediction is below n, the number of classes the dataset or the model
+// declares; the error names the first row out of range and its id. Code that sizes per-class tables from a
+// predictions file must call it (or use the declared count) instead of trusting the largest label it sees.
+func (p *Predictions) CheckClasses(n int) error {
+	for i := range p.IDs {
+		if p.Labels[i] >= n || p.Preds[i] >= n {
+			return fmt.Errorf("predictions: row %d (%s): label %d or pred %d is not below the %d declared classes", i, p.IDs[i], p.Labels[i], p.Preds[i], n)
+		}
+	}
+	return nil
+}
+
 // Correct reports whether row i's prediction equals its label.
 func (p *Predictions) Correct(i int) bool { return p.Labels[i] == p.Preds[i] }
 
@@ -134,7 +146,8 @@ func (p *Predictions) Write(w io.Writer) error {
 
 // ReadPredictions parses predictions CSV from r. The header must name id, label, pred and conf (any order, extra
 // columns ignored) and may name group. Every id must be unique. Errors give the line number and the offending
-// value.
+// value. Memory grows with the rows read, never with the values in them; check labels against the declared classes
+// with [Predictions.CheckClasses].
 func ReadPredictions(r io.Reader) (*Predictions, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1

@@ -134,7 +134,7 @@ func (p *Pipeline) TrainBase(ctx context.Context, t Training) (*BaseRun, error) 
 			return run, saveFeatures(dir, run.Features)
 		}
 	}
-	ex, err := p.modelExamples(train, t.AddPool)
+	ex, err := p.modelExamples(ctx, train, t.AddPool)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (p *Pipeline) predictAll(ctx context.Context, run *BaseRun, features bool) 
 		run.Features = map[string]matrix.Dense{}
 	}
 	for _, sp := range p.Data.Splits() {
-		ex, err := p.modelExamples(sp, nil)
+		ex, err := p.modelExamples(ctx, sp, nil)
 		if err != nil {
 			return err
 		}
@@ -214,13 +214,13 @@ func (p *Pipeline) loadBasePreds(dir string) (map[string]*data.Predictions, erro
 // modelExamples returns what the base model reads for split s (plus pool examples addPool): in memory at the
 // model's size when the split is in memory or small enough, else the files themselves (ImageNet), decoded batch
 // by batch.
-func (p *Pipeline) modelExamples(s *data.ImageSplit, addPool []int) (models.Examples, error) {
+func (p *Pipeline) modelExamples(ctx context.Context, s *data.ImageSplit, addPool []int) (models.Examples, error) {
 	size := p.Spec.ImageSize
 	prep := func(sp *data.ImageSplit) (*data.ImageSplit, error) {
 		if sp.Files == nil || p.Spec.Data == ImageNet {
 			return sp, nil
 		}
-		return sp.Materialize(size, size, data.MaterializeOptions{Progress: p.Progress})
+		return sp.Materialize(ctx, size, size, data.MaterializeOptions{Progress: p.Progress})
 	}
 	a, err := prep(s)
 	if err != nil {

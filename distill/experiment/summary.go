@@ -44,6 +44,10 @@ type Summary struct {
 	// K = Spec.CaptionK.
 	Captions     []ClassCaptions     `json:"captions"`
 	CaptionCheck []ClassCaptionCheck `json:"caption_check"`
+	// Status is "ok", or distill.WarnNoFailureSignal when no class has a failure direction (nothing to surface).
+	Status string `json:"status"`
+	// Warnings are the fit's findings about degenerate data (distill.FailureModel.Warnings).
+	Warnings []distill.Warning `json:"warnings,omitempty"`
 	// Notes record what a stage skipped or decided.
 	Notes []string `json:"notes,omitempty"`
 	// Timings are the stages' wall-clock seconds (of the process that wrote the summary).
@@ -193,7 +197,11 @@ func (p *Pipeline) Summary(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	d := p.Data
-	s := &Summary{Spec: p.Spec, Backend: p.BackendInfo, Notes: p.Notes, Timings: p.Timings}
+	s := &Summary{Spec: p.Spec, Backend: p.BackendInfo, Notes: p.Notes, Timings: p.Timings, Status: "ok",
+		Warnings: p.SVM.Warnings}
+	if p.SVM.NoFailureSignal() {
+		s.Status = distill.WarnNoFailureSignal
+	}
 	s.Dataset = DatasetSummary{Name: d.Name, Classes: d.Classes, ClassIDs: d.ClassIDs, Params: d.Params,
 		Splits: map[string]int{}, Minorities: p.Minorities, Skipped: p.Skipped}
 	for _, sp := range d.Splits() {

@@ -13,8 +13,10 @@
 // "__metadata__" object of strings, then the raw little-endian tensor data. A sharded checkpoint has a
 // "<name>.index.json" whose "weight_map" maps tensor names to shard files; [OpenDir] handles both.
 //
-// Reading is strict: the header length, every tensor's offsets and its byte size (dtype × shape) are checked
-// against the file, and an error names the file and the tensor. [Open] parses only the header and
+// Reading is strict and bounded by the file: the header length (at most [MaxHeaderBytes] and the file's size),
+// every shape (no negative dimension, no overflowing product), every tensor's offsets and its byte size (dtype ×
+// shape) are checked against the file before anything is allocated from them, and an error names the file and the
+// tensor. [Open] parses only the header and
 // [File.Float32] reads one tensor when asked, converting F16, BF16 and F64 to float32; [Read] reads a whole
 // stream into memory. [Write] streams a file to a writer; [Save] writes it atomically through internal/atomicfile.
 package safetensors
@@ -28,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"sort"
@@ -220,18 +223,17 @@ func (st *File) addShard(path string, r io.ReaderAt, size int64, closer io.Close
 		if info.Shape == nil {
 			info.Shape = []int{}
 		}
-		for _, d := range info.Shape {
-			if d < 0 {
-				return fmt.Errorf("safetensors: %s: tensor %q: negative dimension in shape %v", path, name, e.Shape)
-			}
+		if err := checkShape(info.Shape); err != nil {
+			return fmt.Errorf("safetensors: %s: tensor %q: %w", path, name, err)
 		}
 		if len(e.Offsets) != 2 || e.Offsets[0] < 0 || e.Offsets[1] < e.Offsets[0] || e.Offsets[1] > dataLen {
 			return fmt.Errorf("safetensors: %s: tensor %q: data_offsets %v outside the %d-byte data section", path, name, e.Offsets, dataLen)
 		}
 		info.Begin, info.End = e.Offsets[0], e.Offsets[1]
-		if sz := DTypeSize(e.DType); sz > 0 && int64(info.NumElements()*sz) != info.End-info.Begin {
-			return fmt.Errorf("safetensors: %s: tensor %q: %s%v needs %d bytes, data_offsets give %d",
-				path, name, e.DType, e.Shape, info.NumElements()*sz, info.End-info.Begin)
+		if sz := DTypeSize(e.DType); sz > 0 && (info.End-info.Begin)%int64(sz) != 0 ||
+			sz > 0 && int64(info.NumElements()) != (info.End-info.Begin)/int64(sz) {
+			return fmt.Errorf("safetensors: %s: tensor %q: %s%v needs %d values, data_offsets give %d bytes",
+				path, name, e.DType, e.Shape, info.NumElements(), info.End-info.Begin)
 		}
 		if _, dup := st.infos[name]; dup {
 			return fmt.Errorf("safetensors: %s: tensor %q appears in more than one shard", path, name)
@@ -239,6 +241,24 @@ func (st *File) addShard(path string, r io.ReaderAt, size int64, closer io.Close
 		st.infos[name] = info
 	}
 	st.files[path] = &shard{r: r, closer: closer, dataBase: dataBase}
+	return nil
+}
+
+// checkShape refuses negative dimensions and shapes whose number of elements overflows (zero dimensions counted
+// as 1, so that every dimension stays usable in index arithmetic), whatever the dtype: a header cannot make a
+// reader size an allocation from a wrapped-around product.
+func checkShape(shape []int) error {
+	n := uint64(1)
+	for _, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("negative dimension in shape %v", shape)
+		}
+		hi, lo := bits.Mul64(n, uint64(max(d, 1)))
+		if hi != 0 || lo > math.MaxInt64/8 {
+			return fmt.Errorf("shape %v has too many elements", shape)
+		}
+		n = lo
+	}
 	return nil
 }
 
@@ -281,6 +301,9 @@ func (st *File) Raw(name string) ([]byte, error) {
 		return nil, fmt.Errorf("safetensors: %s is closed", info.File)
 	}
 	buf := make([]byte, info.End-info.Begin)
+	if len(buf) == 0 {
+		return buf, nil // ReadAt at the end of the data would report io.EOF for an empty tensor
+	}
 	if _, err := s.r.ReadAt(buf, s.dataBase+info.Begin); err != nil {
 		return nil, fmt.Errorf("safetensors: %s: reading tensor %q: %w", info.File, name, err)
 	}
@@ -292,6 +315,9 @@ func (st *File) Float32(name string) ([]float32, []int, error) {
 	info, ok := st.infos[name]
 	if !ok {
 		return nil, nil, fmt.Errorf("safetensors: tensor %q not found", name)
+	}
+	if !isFloat(info.DType) { // before allocating: only known dtypes have their size checked against the file
+		return nil, nil, fmt.Errorf("safetensors: %s: tensor %q has dtype %s, not a float type", info.File, name, info.DType)
 	}
 	out := make([]float32, info.NumElements())
 	if err := st.ReadFloat32Into(name, out); err != nil {
@@ -306,6 +332,9 @@ func (st *File) ReadFloat32Into(name string, dst []float32) error {
 	info, ok := st.infos[name]
 	if !ok {
 		return fmt.Errorf("safetensors: tensor %q not found", name)
+	}
+	if !isFloat(info.DType) {
+		return fmt.Errorf("safetensors: %s: tensor %q has dtype %s, not a float type", info.File, name, info.DType)
 	}
 	if n := info.NumElements(); len(dst) != n {
 		return fmt.Errorf("safetensors: %s: tensor %q has %d elements, destination %d", info.File, name, n, len(dst))
@@ -335,6 +364,10 @@ func (st *File) ReadFloat32Into(name string, dst []float32) error {
 		return fmt.Errorf("safetensors: %s: tensor %q has dtype %s, not a float type", info.File, name, info.DType)
 	}
 	return nil
+}
+
+func isFloat(dtype string) bool {
+	return dtype == "F32" || dtype == "F64" || dtype == "F16" || dtype == "BF16"
 }
 
 // halfToFloat32 converts an IEEE 754 binary16 value to float32.

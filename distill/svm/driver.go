@@ -1,6 +1,7 @@
 package svm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -308,7 +309,7 @@ func writeBack(m *master, bt *batch) error {
 
 // solveActive runs the batched solver over the non-trivial problems (active0) and fills res: decision values,
 // objectives, certificates and statuses of every problem, and the weights of those in Options.WeightsFor.
-func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, member []bool, active0 []bool,
+func solveActive(ctx context.Context, b compute.Backend, res *Result, opts Options, in *inputs, member []bool, active0 []bool,
 	total int) error {
 	transposeExec, err := graph.NewExec(b, transposeGraph)
 	if err != nil {
@@ -321,7 +322,7 @@ func solveActive(b compute.Backend, res *Result, opts Options, in *inputs, membe
 	}
 	defer gd.release()
 	m := initialMaster(in, member, active0)
-	if err := runBatches(b, res, opts, in, m, gd, transposeExec, total); err != nil {
+	if err := runBatches(ctx, b, res, opts, in, m, gd, transposeExec, total); err != nil {
 		return err
 	}
 	collectStatus(res, in, m, active0)
@@ -403,8 +404,8 @@ func initialMaster(in *inputs, member []bool, active0 []bool) *master {
 
 // runBatches runs the compiled solver in calls of Options.ItersPerCall iterations until every problem converged or
 // MaxIter is reached, repacking the active problems into a smaller batch when they fit in at most compactRatio of
-// it, and leaves the final state in m.
-func runBatches(b compute.Backend, res *Result, opts Options, in *inputs, m *master, gd *groupData,
+// it, and leaves the final state in m. It stops with an error wrapping ctx.Err() when ctx is cancelled.
+func runBatches(ctx context.Context, b compute.Backend, res *Result, opts Options, in *inputs, m *master, gd *groupData,
 	transposeExec *graph.Exec, total int) error {
 	chunk, err := graph.NewExec(b, chunkGraph(in.form, opts.ItersPerCall, opts.CheckEvery, opts.Tol))
 	if err != nil {
@@ -424,6 +425,9 @@ func runBatches(b compute.Backend, res *Result, opts Options, in *inputs, m *mas
 	start := time.Now()
 	args := make([]any, 0, numConsts+numStateTensors)
 	for res.LockstepIterations < opts.MaxIter {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("svm: stopped after %d iterations: %w", res.LockstepIterations, err)
+		}
 		args = args[:0]
 		for _, t := range cur.consts {
 			args = append(args, t)

@@ -1,6 +1,7 @@
 package svm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -158,6 +159,12 @@ type Result struct {
 
 // Solve solves every problem of pr on backend b (see the package documentation).
 func Solve(b compute.Backend, pr *Problems, opts Options) (*Result, error) {
+	return SolveContext(context.Background(), b, pr, opts)
+}
+
+// SolveContext is [Solve] stopping early when ctx is cancelled: it checks ctx before every executable call (every
+// Options.ItersPerCall iterations) and then returns an error wrapping ctx.Err().
+func SolveContext(ctx context.Context, b compute.Backend, pr *Problems, opts Options) (*Result, error) {
 	if b == nil {
 		return nil, errors.New("svm: nil backend")
 	}
@@ -231,7 +238,7 @@ func Solve(b compute.Backend, pr *Problems, opts Options) (*Result, error) {
 	}
 	if total > 0 {
 		prepareRows(pr, in)
-		if err := solveActive(b, res, opts, in, pr.Member, active0, total); err != nil {
+		if err := solveActive(ctx, b, res, opts, in, pr.Member, active0, total); err != nil {
 			return nil, err
 		}
 	}

@@ -1,6 +1,8 @@
 package svm
 
 import (
+	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -339,6 +341,20 @@ func TestIterationLimit(t *testing.T) {
 	if res.Status[0] != NotConverged || !(res.Gap[0] > 1e-7) || math.IsNaN(res.Gap[0]) || res.Iterations[0] != 5 {
 		t.Errorf("status %s gap %v iterations %d, want not-converged with a finite gap above the tolerance after 5",
 			res.Status[0], res.Gap[0], res.Iterations[0])
+	}
+}
+
+// TestSolveContextStops cancels the solve from its progress callback after the first call: SolveContext must
+// return promptly (before the iteration limit) with an error wrapping context.Canceled.
+func TestSolveContextStops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	p := randomProblem(rng, 200, 8, 100, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	_, err := SolveContext(ctx, goBackend(t), pack([]*refProblem{p}, []float64{100}), Options{Tol: 1e-9, MaxIter: 100000,
+		Progress: func(Progress) { calls++; cancel() }})
+	if !errors.Is(err, context.Canceled) || calls != 1 {
+		t.Fatalf("err = %v after %d calls, want context.Canceled after 1", err, calls)
 	}
 }
 

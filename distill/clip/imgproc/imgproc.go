@@ -176,14 +176,21 @@ const precisionBits = 32 - 8 - 2
 // coeffs returns Pillow's fixed-point resampling coefficients for resizing inSize to outSize: for each output
 // index, the first input index, the count, and ksize integer weights.
 func coeffs(inSize, outSize int) (bounds []int, kk []int32, ksize int) {
+	return coeffsRange(inSize, outSize, 0, outSize)
+}
+
+// coeffsRange is coeffs for the output indices lo ≤ xx < hi only (entry xx−lo), the same values at a cost bounded
+// by hi − lo.
+func coeffsRange(inSize, outSize, lo, hi int) (bounds []int, kk []int32, ksize int) {
 	scale := float64(inSize) / float64(outSize)
 	filterscale := max(scale, 1.0)
 	support := 2.0 * filterscale
 	ksize = int(math.Ceil(support))*2 + 1
-	bounds = make([]int, outSize*2)
-	kk = make([]int32, outSize*ksize)
+	bounds = make([]int, (hi-lo)*2)
+	kk = make([]int32, (hi-lo)*ksize)
 	k := make([]float64, ksize)
-	for xx := range outSize {
+	for xx := lo; xx < hi; xx++ {
+		o := xx - lo
 		center := (float64(xx) + 0.5) * scale
 		ww := 0.0
 		ss := 1.0 / filterscale
@@ -212,12 +219,12 @@ func coeffs(inSize, outSize int) (bounds []int, kk []int32, ksize int) {
 		for x := range ksize {
 			v := k[x] * (1 << precisionBits)
 			if k[x] < 0 {
-				kk[xx*ksize+x] = int32(-0.5 + v)
+				kk[o*ksize+x] = int32(-0.5 + v)
 			} else {
-				kk[xx*ksize+x] = int32(0.5 + v)
+				kk[o*ksize+x] = int32(0.5 + v)
 			}
 		}
-		bounds[2*xx], bounds[2*xx+1] = xmin, xmax
+		bounds[2*o], bounds[2*o+1] = xmin, xmax
 	}
 	return bounds, kk, ksize
 }
@@ -289,6 +296,62 @@ func ResizeBicubic(src *RGB, w, h int) *RGB {
 	return out
 }
 
+// ResizeCropBicubic returns the size×size region at (top, left) of ResizeBicubic(src, w, h) — the same bytes —
+// computing only that region: its cost is bounded by the region and the source rows it reads, whatever the aspect
+// ratio of src (a 1×40000 image resized to 224×8960000 and cropped costs a 224×224 image, not 6 GB).
+func ResizeCropBicubic(src *RGB, w, h, top, left, size int) *RGB {
+	rowLo, rowHi := top, top+size // rows of src (and of the horizontal pass) the output needs
+	var boundsV []int
+	var kkV []int32
+	var ksizeV int
+	if h != src.H {
+		boundsV, kkV, ksizeV = coeffsRange(src.H, h, top, top+size)
+		rowLo, rowHi = boundsV[0], boundsV[2*size-2]+boundsV[2*size-1]
+	}
+	mid := NewRGB(size, rowHi-rowLo) // columns left … left+size of the horizontal pass
+	if w != src.W {
+		boundsH, kkH, ksizeH := coeffsRange(src.W, w, left, left+size)
+		for y := range rowHi - rowLo {
+			in := src.Pix[(y+rowLo)*src.W*3:]
+			out := mid.Pix[y*size*3:]
+			for xx := range size {
+				xmin, n := boundsH[2*xx], boundsH[2*xx+1]
+				k := kkH[xx*ksizeH:]
+				var s0, s1, s2 int64 = 1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1)
+				for x := range n {
+					kv := int64(k[x])
+					px := in[(x+xmin)*3:]
+					s0 += int64(px[0]) * kv
+					s1 += int64(px[1]) * kv
+					s2 += int64(px[2]) * kv
+				}
+				out[xx*3], out[xx*3+1], out[xx*3+2] = clip8(s0), clip8(s1), clip8(s2)
+			}
+		}
+	} else {
+		for y := range rowHi - rowLo {
+			copy(mid.Pix[y*size*3:(y+1)*size*3], src.Pix[((y+rowLo)*src.W+left)*3:])
+		}
+	}
+	if h == src.H {
+		return mid
+	}
+	out := NewRGB(size, size)
+	for yy := range size {
+		ymin, n := boundsV[2*yy]-rowLo, boundsV[2*yy+1]
+		k := kkV[yy*ksizeV:]
+		row := out.Pix[yy*size*3:]
+		for xx := range size * 3 {
+			var s int64 = 1 << (precisionBits - 1)
+			for y := range n {
+				s += int64(mid.Pix[(y+ymin)*size*3+xx]) * int64(k[y])
+			}
+			row[xx] = clip8(s)
+		}
+	}
+	return out
+}
+
 // ShortSideSize returns the size after resizing the shorter side to size, keeping the aspect ratio with the long
 // side rounded down (torchvision's and HF's rule).
 func ShortSideSize(w, h, size int) (int, int) {
@@ -323,18 +386,17 @@ func (c Config) Prepare(img image.Image) (*RGB, error) {
 	return c.PrepareRGB(ToRGB(img))
 }
 
-// PrepareRGB resizes and centre-crops an RGB image.
+// PrepareRGB resizes and centre-crops an RGB image ([ResizeCropBicubic]: only the crop is computed).
 func (c Config) PrepareRGB(rgb *RGB) (*RGB, error) {
 	if rgb.W <= 0 || rgb.H <= 0 {
 		return nil, fmt.Errorf("image has no pixels (%dx%d)", rgb.W, rgb.H)
 	}
 	w, h := ShortSideSize(rgb.W, rgb.H, c.Size)
-	resized := ResizeBicubic(rgb, w, h)
 	if w < c.Size || h < c.Size { // a 1-pixel-wide input can round the long side below size
 		return nil, fmt.Errorf("image %dx%d is too thin to resize to %d", rgb.W, rgb.H, c.Size)
 	}
 	top, left := CropOffsets(w, h, c.Size, c.Crop)
-	return Crop(resized, top, left, c.Size), nil
+	return ResizeCropBicubic(rgb, w, h, top, left, c.Size), nil
 }
 
 // Normalize writes the CHW float32 values (byte/255 − mean)/std of a Size×Size RGB image into dst

@@ -23,6 +23,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"container/heap"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -66,6 +67,10 @@ type Tokenizer struct {
 
 	cache *bpeCache // shared by copies of a Tokenizer: it depends only on the vocabulary
 }
+
+// maxCachedPiece bounds the length in bytes of the pieces the cache keeps (words are short; a long run of letters
+// from hostile input is not worth keeping).
+const maxCachedPiece = 256
 
 // bpeCache memoises the ids of pre-tokenized pieces.
 type bpeCache struct {
@@ -367,48 +372,92 @@ func (t *Tokenizer) bpeIDs(piece string) []int32 {
 		ids = append(ids, id)
 	}
 	t.cache.mu.Lock()
-	if len(t.cache.ids) < 1<<16 {
+	if len(t.cache.ids) < 1<<16 && len(piece) <= maxCachedPiece {
 		t.cache.ids[piece] = ids
 	}
 	t.cache.mu.Unlock()
 	return ids
 }
 
-// bpe merges the symbols of word (already byte-mapped) by rank; the last symbol carries "</w>".
+// bpe merges the symbols of word (already byte-mapped) by rank; the last symbol carries "</w>". The result is that
+// of OpenAI's loop (repeatedly merge every occurrence of the lowest-ranked adjacent pair, left to right), computed
+// with a heap of candidate pairs ordered by (rank, position) in O(n log n): occurrences of one pair have one rank
+// and come out left to right, and a merge never creates another occurrence of the pair just merged. The quadratic
+// loop took minutes on one long word.
 func (t *Tokenizer) bpe(word string) []string {
 	runes := []rune(word)
-	syms := make([]string, len(runes))
+	n := len(runes)
+	if n == 0 {
+		return nil
+	}
+	syms := make([]string, n)
 	for i, r := range runes {
 		syms[i] = string(r)
 	}
-	if len(syms) == 0 {
-		return nil
+	syms[n-1] += "</w>"
+	if n == 1 {
+		return syms
 	}
-	syms[len(syms)-1] += "</w>"
-	for len(syms) > 1 {
-		best, bestRank := -1, int(^uint(0)>>1)
-		for i := 0; i+1 < len(syms); i++ {
-			if r, ok := t.ranks[[2]string{syms[i], syms[i+1]}]; ok && r < bestRank {
-				best, bestRank = i, r
-			}
-		}
-		if best < 0 {
-			break
-		}
-		pair := [2]string{syms[best], syms[best+1]}
-		merged := make([]string, 0, len(syms))
-		for i := 0; i < len(syms); {
-			if i+1 < len(syms) && syms[i] == pair[0] && syms[i+1] == pair[1] {
-				merged = append(merged, pair[0]+pair[1])
-				i += 2
-			} else {
-				merged = append(merged, syms[i])
-				i++
-			}
-		}
-		syms = merged
+	prev, next := make([]int, n), make([]int, n) // a linked list over positions; merged-away positions are dead
+	alive := make([]bool, n)
+	for i := range n {
+		prev[i], next[i], alive[i] = i-1, i+1, true
 	}
-	return syms
+	next[n-1] = -1
+	h := &pairHeap{}
+	push := func(i int) {
+		if i < 0 || next[i] < 0 {
+			return
+		}
+		if r, ok := t.ranks[[2]string{syms[i], syms[next[i]]}]; ok {
+			heap.Push(h, pairAt{rank: r, pos: i, left: syms[i], right: syms[next[i]]})
+		}
+	}
+	for i := range n - 1 {
+		push(i)
+	}
+	for h.Len() > 0 {
+		p := heap.Pop(h).(pairAt)
+		i := p.pos
+		if !alive[i] || next[i] < 0 || syms[i] != p.left || syms[next[i]] != p.right {
+			continue // stale: one side was merged since
+		}
+		j := next[i]
+		syms[i] += syms[j]
+		alive[j] = false
+		next[i] = next[j]
+		if next[j] >= 0 {
+			prev[next[j]] = i
+		}
+		push(prev[i])
+		push(i)
+	}
+	out := make([]string, 0, n)
+	for i := 0; i >= 0; i = next[i] {
+		out = append(out, syms[i])
+	}
+	return out
+}
+
+// pairAt is a candidate merge: the pair (left, right) starting at position pos, with its rank.
+type pairAt struct {
+	rank, pos   int
+	left, right string
+}
+
+type pairHeap []pairAt
+
+func (h pairHeap) Len() int { return len(h) }
+func (h pairHeap) Less(a, b int) bool {
+	return h[a].rank < h[b].rank || h[a].rank == h[b].rank && h[a].pos < h[b].pos
+}
+func (h pairHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
+func (h *pairHeap) Push(x any)   { *h = append(*h, x.(pairAt)) }
+func (h *pairHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // Truncate returns ids cut to n the OpenAI truncate=True way: if longer than n, the first n ids with the last

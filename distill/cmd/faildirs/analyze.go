@@ -9,6 +9,7 @@ import (
 
 	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/experiment"
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 // newSpecFlagSet returns the flag set of an analysis command, printing usage and then the flags.
@@ -25,13 +26,13 @@ func newSpecFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 // prepare validates the spec and the output folder before any work and returns the pipeline.
 func prepare(spec experiment.Spec, stderr io.Writer, quiet bool) (*experiment.Pipeline, error) {
 	if err := spec.Validate(); err != nil {
-		return nil, fmt.Errorf("spec: %w", err)
+		return nil, cli.Usagef("spec: %w", err)
 	}
 	if spec.Out == "" {
-		return nil, fmt.Errorf("-out: no output folder given")
+		return nil, cli.Usagef("-out: no output folder given")
 	}
 	if err := experiment.CheckOut(spec.Out); err != nil {
-		return nil, err
+		return nil, &cli.UsageError{Err: err}
 	}
 	opts := experiment.Options{Log: stderr}
 	if quiet {
@@ -66,6 +67,18 @@ report.html. Every expensive stage is cached under -work; Ctrl-C leaves the cach
 	}
 	printSummary(stdout, s)
 	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(spec.Out, experiment.ReportFile))
+	return degenerate(s, stderr)
+}
+
+// degenerate prints the fit's warnings and, when no class has a failure direction, returns cli.ErrDegenerate (exit
+// code 3: the outputs are written and say so in their status).
+func degenerate(s *experiment.Summary, stderr io.Writer) error {
+	for _, w := range s.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	if s.Status == distill.WarnNoFailureSignal {
+		return fmt.Errorf("%w: no class has a failure direction (summary status %q)", cli.ErrDegenerate, s.Status)
+	}
 	return nil
 }
 
@@ -90,7 +103,7 @@ spec.json. Continue with faildirs caption -dir DIR and faildirs report -dir DIR.
 	}
 	printSummary(stdout, s)
 	fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(spec.Out, experiment.ModelFile), filepath.Join(spec.Out, experiment.DecisionsFile))
-	return nil
+	return degenerate(s, stderr)
 }
 
 // dirSpec parses -dir DIR plus spec flags that override DIR/spec.json.
@@ -98,21 +111,21 @@ func dirSpec(fs *flag.FlagSet, args []string) (string, experiment.Spec, error) {
 	var scratch experiment.Spec
 	specFlags(fs, &scratch)
 	dir := fs.String("dir", "", "the analysis folder written by faildirs fit (or analyze)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return "", experiment.Spec{}, err
 	}
-	if fs.NArg() > 0 {
-		return "", experiment.Spec{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := zeroMeansDefault(fs, specZeroDefaults...); err != nil {
+		return "", experiment.Spec{}, err
 	}
 	if *dir == "" {
-		return "", experiment.Spec{}, fmt.Errorf("-dir: no analysis folder given")
+		return "", experiment.Spec{}, cli.Usagef("-dir: no analysis folder given")
 	}
 	spec, err := experiment.LoadSpecFile(*dir)
 	if err != nil {
-		return "", experiment.Spec{}, err
+		return "", experiment.Spec{}, &cli.UsageError{Err: err}
 	}
 	if err := applySetFlags(fs, &spec); err != nil {
-		return "", experiment.Spec{}, err
+		return "", experiment.Spec{}, &cli.UsageError{Err: err}
 	}
 	spec.Out = *dir
 	return *dir, spec, nil

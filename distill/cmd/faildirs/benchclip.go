@@ -16,6 +16,7 @@ import (
 
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/clip"
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 // benchClipReport is what "faildirs bench-clip" prints (as text, or JSON with -json).
@@ -46,11 +47,11 @@ type torchBenchResult struct {
 func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("bench-clip", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	batch := fs.Int("batch", 32, "batch size")
+	batch := fs.Int("batch", 32, fmt.Sprintf("batch size, 1 to %d", benchClipMaxBatch))
 	modelID := fs.String("model", "", "hub id or HF-layout folder; empty: random weights in the real ViT-B/32 shape (no download)")
-	runs := fs.Int("runs", 3, "timed runs per tower after one untimed call (the median is reported)")
-	length := fs.Int("text-length", 77, "tokens per text (77, CLIP's context length, is what a PyTorch CLIP runs)")
-	streams := fs.Int("streams", 0, "sub-batches per graph (0: the model's default)")
+	runs := fs.Int("runs", 3, "timed runs per tower after one untimed call (the median is reported), 1 to 1000")
+	length := fs.Int("text-length", 77, "tokens per text, 2 to 77 (77, CLIP's context length, is what a PyTorch CLIP runs)")
+	streams := fs.Int("streams", 0, "sub-batches per graph, 1 to 64 (default: the model's own choice)")
 	torch := fs.String("torch", "", "path of a PyTorch CLIP benchmark script (run with /usr/bin/python3 --batch N --runs R, printing one JSON line {torch, threads, batch, images_per_s, texts_per_s}): also run it in this run and report the ratios")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
@@ -59,11 +60,24 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "Times CLIP's image and text towers (images/s, texts/s, achieved GFLOP/s) on the chosen backend.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *batch < 1 || *runs < 1 || *length < 2 || *length > 77 {
-		return fmt.Errorf("bench-clip: -batch %d and -runs %d must be positive and -text-length %d in [2, 77]", *batch, *runs, *length)
+	var c cli.Checks
+	c.IntIn("batch", *batch, 1, benchClipMaxBatch)
+	c.IntIn("runs", *runs, 1, 1000)
+	c.IntIn("text-length", *length, 2, 77)
+	if cli.IsSet(fs, "streams") {
+		c.IntIn("streams", *streams, 1, 64)
+	}
+	if *torch != "" {
+		if fi, err := os.Stat(*torch); err != nil || fi.IsDir() {
+			c.Addf("-torch %s: not a script file", *torch)
+		}
+	}
+	c.Add(cli.OutputFile("cpuprofile", *cpuProfile, recognizeProfile))
+	if err := c.Err(); err != nil {
+		return err
 	}
 	b, info, err := backend.New(backend.Options{})
 	if err != nil {
@@ -103,7 +117,7 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			err = fmt.Errorf("bench-clip: %w", perr)
 		}
 	}()
-	if rep.Images, err = m.BenchImages(*batch, *runs); err != nil {
+	if rep.Images, err = m.BenchImages(ctx, *batch, *runs); err != nil {
 		return err
 	}
 	if !*asJSON {
@@ -112,7 +126,7 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if rep.Texts, err = m.BenchTexts(*batch, *length, *runs); err != nil {
+	if rep.Texts, err = m.BenchTexts(ctx, *batch, *length, *runs); err != nil {
 		return err
 	}
 	if !*asJSON {
@@ -140,6 +154,9 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	return nil
 }
+
+// benchClipMaxBatch bounds -batch: a ViT-B/32 batch of 1024 images holds about 13 GB of activations.
+const benchClipMaxBatch = 1024
 
 func printBench(w io.Writer, what string, r clip.BenchResult, gflopPerItem float64) {
 	runs := make([]string, len(r.Runs))

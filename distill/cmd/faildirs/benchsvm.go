@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,9 +22,9 @@ import (
 
 	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/backend"
+	"github.com/faildirs/faildirs/distill/npy"
 	"github.com/faildirs/faildirs/internal/atomicfile"
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/core/tensors/numpy"
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 // benchSVMReport is the JSON written by "faildirs bench-svm --json". Its keys are those of the report of the
@@ -62,6 +64,10 @@ type benchSVMReport struct {
 	PerClassC                   []*float64                        `json:"per_class_C"`
 	Reference                   *refComparison                    `json:"reference_comparison,omitempty"`
 	Env                         map[string]string                 `json:"env"`
+	// Status is "ok", or "no-failure-signal" when no class could be fitted (exit code 3); Warnings list the
+	// degenerate data found (distill.Warning codes), empty when none.
+	Status   string            `json:"status"`
+	Warnings []distill.Warning `json:"warnings"`
 }
 
 // refComparison compares a fit with fit_svm_ref.py's results on the same data.
@@ -84,16 +90,17 @@ type refComparison struct {
 	ConstantClasses      int     `json:"constant_classes"`
 }
 
-func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runBenchSVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench-svm", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data", "", "folder of {train,val,test}_{features,labels,preds,confidence,subgroup}.npy (features float [N,D], the rest [N])")
+	dataDir := fs.String("data", "", "folder of {train,val,test}_{features,labels,preds,confidence,subgroup}.npy (features float [N,D], the rest [N]; an optional _correct.npy is checked against preds == labels)")
+	classes := fs.Int("classes", 0, fmt.Sprintf("number of classes, 1 to %d (default: 1 + the largest val or test label, which must not exceed the number of val and test examples)", distill.MaxClasses))
 	ksFlag := fs.String("ks", "", "comma-separated K of the top-K surfacing (default 50,100,200 with ≤10 classes, else 10)")
 	jsonOut := fs.String("json", "", "write the report as JSON to this file")
 	decOut := fs.String("decisions", "", "write the test decision values (float32 .npy, test order) to this file")
 	modelOut := fs.String("model", "", "save the fitted model to this file")
-	tol := fs.Float64("tol", 0, "solver tolerance: relative duality gap (default 1e-3)")
-	maxIter := fs.Int("max-iter", 0, "solver iteration limit (default 5000)")
+	tol := fs.Float64("tol", 1e-3, "solver tolerance: relative duality gap, above 0 and at most 1")
+	maxIter := fs.Int("max-iter", 5000, "solver iteration limit, 1 to 10000000")
 	showProgress := fs.Bool("progress", false, "show a progress bar of the solved SVM problems")
 	compatFlag := fs.String("compat", "default", "default, or reference: the reference code's choices (ties to the smaller C, libsvm's bias)")
 	refJSON := fs.String("ref", "", "fit_svm_ref.py's svm_<data>_<method>.json: compare per-class C and test decisions (decisions_*.npy beside it)")
@@ -101,23 +108,51 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	trainSample := fs.Int("train-sample", 0, "whiten with the statistics of a seeded sample of this many train rows (0: every row)")
 	trainSeed := fs.Uint64("train-sample-seed", 0, "seed of the train sample")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: faildirs bench-svm --data DIR [--compat reference] [--ref svm_X_svc.json] [--ks 50,100,200] [--json FILE] [--decisions FILE.npy]")
+		fmt.Fprintln(stderr, "usage: faildirs bench-svm --data DIR [--classes N] [--compat reference] [--ref svm_X_svc.json] [--train-sample N] [--ks 50,100,200] [--json FILE] [--decisions FILE.npy] [--model FILE]")
 		fmt.Fprintln(stderr, "\nFits the failure SVMs (paper recipe, batched GoMLX solver) on DIR's val split, whitening with")
 		fmt.Fprintln(stderr, "train's statistics, and reports fit time and test metrics comparable with scikit-learn's SVC on the same data.")
+		fmt.Fprintln(stderr, "Degenerate data is reported as warnings and in the report's status; exit code 3 when no class has a failure signal.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *dataDir == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("--data is required and no positional arguments are accepted")
+	var c cli.Checks
+	if *dataDir == "" {
+		c.Addf("-data is required")
 	}
-	splits, err := loadBenchSplits(*dataDir)
+	if cli.IsSet(fs, "classes") {
+		c.IntIn("classes", *classes, 1, distill.MaxClasses)
+	}
+	c.FloatAbove("tol", *tol, 0, 1)
+	c.IntIn("max-iter", *maxIter, 1, 10_000_000)
+	c.OneOf("compat", *compatFlag, "default", string(distill.CompatReference))
+	c.IntIn("train-sample", *trainSample, 0, 1<<30)
+	if *refJSON != "" {
+		if _, err := os.Stat(*refJSON); err != nil {
+			c.Addf("-ref: %w", err)
+		}
+	}
+	if _, err := parseKs(*ksFlag, 1); err != nil {
+		c.Add(err)
+	}
+	c.Add(cli.OutputFile("json", *jsonOut, recognizeBenchReport))
+	c.Add(cli.OutputFile("decisions", *decOut, npy.Recognize))
+	c.Add(cli.OutputFile("model", *modelOut, recognizeModel))
+	c.Add(cli.OutputFile("cpuprofile", *cpuProfile, recognizeProfile))
+	c.Add(distinctOutputs(map[string]string{"json": *jsonOut, "decisions": *decOut, "model": *modelOut, "cpuprofile": *cpuProfile}))
+	if err := c.Err(); err != nil {
+		return err
+	}
+	splits, warnings, err := loadBenchSplits(*dataDir)
 	if err != nil {
 		return err
 	}
 	test := splits["test"]
+	nc, err := benchClassCount(*dataDir, splits, *classes)
+	if err != nil {
+		return err
+	}
 	b, info, err := backend.New(backend.Options{})
 	if err != nil {
 		return err
@@ -134,7 +169,6 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if *showProgress {
 		opts.Progress = stderr
 	}
-	nc := max(splits["val"].NumClasses(), test.NumClasses())
 	opts.NumClasses = nc
 	ks, err := parseKs(*ksFlag, nc)
 	if err != nil {
@@ -147,7 +181,7 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var fit fitMeasure
 	fit.start()
-	model, err := distill.Fit(b, splits["train"], splits["val"], opts)
+	model, err := distill.FitContext(ctx, b, splits["train"], splits["val"], opts)
 	fit.stop()
 	if perr := stopProfile(); perr != nil && err == nil {
 		err = perr
@@ -165,43 +199,164 @@ func runBenchSVM(_ context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
+	rep.Warnings = append(warnings, model.Warnings...)
+	if model.NoFailureSignal() {
+		rep.Status = distill.WarnNoFailureSignal
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
 	printBenchSVM(stdout, rep, ev)
-	if *jsonOut != "" {
+	if err := writeBenchOutputs(rep, ev, model, *jsonOut, *decOut, *modelOut); err != nil {
+		return err
+	}
+	if model.NoFailureSignal() {
+		return fmt.Errorf("%w: no class of %s has a failure signal to fit (report status %q)", cli.ErrDegenerate, *dataDir, rep.Status)
+	}
+	return nil
+}
+
+// writeBenchOutputs renders every requested output first and writes them only then, each atomically (its folder
+// created if missing), so that a failure to render leaves none of them.
+func writeBenchOutputs(rep benchSVMReport, ev *distill.Evaluation, model *distill.FailureModel, jsonOut, decOut, modelOut string) error {
+	type output struct {
+		path string
+		data []byte
+	}
+	var outs []output
+	if jsonOut != "" {
 		data, err := json.MarshalIndent(rep, "", " ")
 		if err != nil {
-			return err
+			return fmt.Errorf("-json: %w", err)
 		}
-		if err := atomicfile.WriteBytes(*jsonOut, append(data, '\n')); err != nil {
-			return err
-		}
+		outs = append(outs, output{jsonOut, append(data, '\n')})
 	}
-	if *decOut != "" {
-		if err := distill.SaveNPYFloat32(*decOut, ev.Decisions); err != nil {
+	if decOut != "" {
+		var buf bytes.Buffer
+		if err := npy.WriteFloat32(&buf, []int{len(ev.Decisions)}, ev.Decisions); err != nil {
+			return fmt.Errorf("-decisions: %w", err)
+		}
+		outs = append(outs, output{decOut, buf.Bytes()})
+	}
+	if modelOut != "" {
+		var buf bytes.Buffer
+		if err := model.Write(&buf); err != nil {
+			return fmt.Errorf("-model: %w", err)
+		}
+		outs = append(outs, output{modelOut, buf.Bytes()})
+	}
+	for _, o := range outs {
+		if err := cli.MakeParent(o.path); err != nil {
 			return err
 		}
-	}
-	if *modelOut != "" {
-		if err := model.Save(*modelOut); err != nil {
+		if err := atomicfile.WriteBytes(o.path, o.data); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// distinctOutputs refuses two output flags naming one file.
+func distinctOutputs(paths map[string]string) error {
+	seen := map[string]string{}
+	names := make([]string, 0, len(paths))
+	for name := range paths {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := paths[name]
+		if p == "" {
+			continue
+		}
+		abs, _ := filepath.Abs(p)
+		if other, dup := seen[abs]; dup {
+			return cli.Usagef("-%s and -%s name the same file %s", other, name, p)
+		}
+		seen[abs] = name
+	}
+	return nil
+}
+
+// recognizeBenchReport accepts an existing -json file only if it is a bench-svm report.
+func recognizeBenchReport(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var rep struct {
+		Method *string `json:"method"`
+		Data   *string `json:"data"`
+	}
+	if err := json.NewDecoder(io.LimitReader(f, 64<<20)).Decode(&rep); err != nil || rep.Method == nil || rep.Data == nil {
+		return errors.New("not a bench-svm JSON report")
+	}
+	return nil
+}
+
+// recognizeModel accepts an existing -model file only if it is a saved distill model.
+func recognizeModel(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var head struct {
+		Format string `json:"format"`
+	}
+	if err := json.NewDecoder(f).Decode(&head); err != nil || head.Format != distill.ModelFormat {
+		return fmt.Errorf("not a saved %s", distill.ModelFormat)
+	}
+	return nil
+}
+
 // loadBenchSplits reads the train, val and test splits of a benchmark folder; test needs labels and predictions.
-func loadBenchSplits(dir string) (map[string]distill.Split, error) {
+func loadBenchSplits(dir string) (map[string]distill.Split, []distill.Warning, error) {
 	splits := map[string]distill.Split{}
+	var warnings []distill.Warning
 	for _, name := range []string{"train", "val", "test"} {
-		s, err := distill.LoadNPYSplit(dir, name)
+		s, w, err := distill.LoadNPYSplit(dir, name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		splits[name] = s
+		warnings = append(warnings, w...)
 	}
 	if test := splits["test"]; len(test.Labels) == 0 || len(test.Preds) == 0 {
-		return nil, fmt.Errorf("%s: test labels and predictions are required", dir)
+		return nil, nil, fmt.Errorf("%s: test labels and predictions are required", dir)
 	}
-	return splits, nil
+	return splits, warnings, nil
+}
+
+// benchClassCount returns the number of classes: declared (every val and test label must be below it) or 1 + the
+// largest val or test label, which must not exceed the number of val and test examples (a stray label of 10^6
+// among a few hundred examples is an error, not a million empty classes).
+func benchClassCount(dir string, splits map[string]distill.Split, declared int) (int, error) {
+	nc, n := 0, 0
+	var at string
+	for _, name := range []string{"val", "test"} {
+		s := splits[name]
+		n += s.Len()
+		for i, l := range s.Labels {
+			if declared > 0 && l >= declared {
+				return 0, fmt.Errorf("%s: label %d of example %d is not below -classes %d", filepath.Join(dir, name+"_labels.npy"), l, i, declared)
+			}
+			if l+1 > nc {
+				nc, at = l+1, fmt.Sprintf("%s: label %d of example %d", filepath.Join(dir, name+"_labels.npy"), l, i)
+			}
+		}
+	}
+	if declared > 0 {
+		return declared, nil
+	}
+	switch {
+	case nc > distill.MaxClasses:
+		return 0, fmt.Errorf("%s would make %d classes, more than the %d faildirs supports", at, nc, distill.MaxClasses)
+	case nc > n:
+		return 0, fmt.Errorf("%s would make %d classes from %d val and test examples; if that is right, declare it with -classes %d", at, nc, n, nc)
+	}
+	return nc, nil
 }
 
 // fitMeasure records the wall time of a fit, the machine load before it, this process's CPU seconds during it and
@@ -243,6 +398,7 @@ func newBenchSVMReport(data string, info backend.Info, model *distill.FailureMod
 		TestBalancedAccMeanPerClass: ev.MeanPerClass.BalancedAccuracy, TestAUROCMeanPerClass: ev.MeanPerClass.AUROC,
 		TestPrecisionGlobal: ev.Global.Precision, TestRecallGlobal: ev.Global.Recall,
 		TopKSurfacing: map[string]distill.SurfacingPoint{}, Compat: cmp.Or(string(model.Options.Compat), "default"),
+		Status: "ok", Warnings: []distill.Warning{},
 		Env: map[string]string{"go": runtime.Version(), "goarch": runtime.GOARCH, "num_cpu": strconv.Itoa(runtime.NumCPU()),
 			"simd": strconv.FormatBool(backend.SIMDCompiled)},
 	}
@@ -276,6 +432,7 @@ func newBenchSVMReport(data string, info backend.Info, model *distill.FailureMod
 func printBenchSVM(w io.Writer, rep benchSVMReport, ev *distill.Evaluation) {
 	fmt.Fprintf(w, "data:            %s (%d classes, %d fitted, %d skipped %v)\n", rep.Data, rep.NClasses, rep.NClassesFit,
 		len(rep.SkippedClasses), rep.SkippedReasons)
+	fmt.Fprintf(w, "status:          %s (%d warnings)\n", rep.Status, len(rep.Warnings))
 	fmt.Fprintf(w, "backend:         %s\n", rep.Backend)
 	fmt.Fprintf(w, "fit wall:        %.3f s (pre-processing %.3f s, solver %.3f s; %d problems, %d lock-step iterations, %d not converged)\n",
 		rep.FitWallS, rep.PreprocessS, rep.SolveS, rep.Problems, rep.LockstepIterations, rep.NotConverged)
@@ -330,14 +487,13 @@ func compareWithReference(path string, ourC []*float64, labels []int, ours []flo
 		return nil, fmt.Errorf("%s: no per-class best C (per_class or per_class_summary)", path)
 	}
 	decPath := filepath.Join(filepath.Dir(path), "decisions_"+strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "svm_"), ".json")+".npy")
-	t, err := numpy.FromNpyFile(decPath)
+	arr, err := npy.Load(decPath)
 	if err != nil {
 		return nil, fmt.Errorf("reference decisions: %w", err)
 	}
-	defer func() { _ = t.FinalizeAll() }()
-	refDec, err := tensors.CopyFlatData[float64](t)
+	refDec, err := arr.Float64()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w (want float64 values)", decPath, err)
+		return nil, fmt.Errorf("%s: %w", decPath, err)
 	}
 	if len(refDec) != len(ours) {
 		return nil, fmt.Errorf("%s: %d decision values, this test split has %d", decPath, len(refDec), len(ours))
@@ -406,8 +562,8 @@ func parseKs(s string, nc int) ([]int, error) {
 	var ks []int
 	for _, f := range strings.Split(s, ",") {
 		k, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || k <= 0 {
-			return nil, fmt.Errorf("--ks: %q is not a positive integer", f)
+		if err != nil || k <= 0 || k > 1_000_000 {
+			return nil, cli.Usagef("-ks: %q is not an integer in [1, 1000000]", f)
 		}
 		ks = append(ks, k)
 	}

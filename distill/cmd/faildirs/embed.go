@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +19,7 @@ import (
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/tinyclip"
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 // embedSummary is what "faildirs embed" prints at the end (as text, or JSON with -json).
@@ -38,28 +40,49 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	modelID := fs.String("model", clip.DefaultModelID, `hub id or HF-layout folder; "random" for an untrained CLIP of the tiny CLIP's shape (offline smoke tests; the same as analyze -latent random)`)
-	out := fs.String("out", "", "embedding cache file to write (safetensors; resumed if it exists)")
-	batch := fs.Int("batch", clip.DefaultBatchSize, "images per model call")
+	out := fs.String("out", "", "embedding cache file to write (safetensors; resumed if it exists; an existing file that is not an embedding cache is refused)")
+	batch := fs.Int("batch", clip.DefaultBatchSize, "images per model call, 1 to 4096")
 	shard := fs.String("shard", "", "i/n: embed only the i-th of n contiguous blocks of the sorted image list (0-based) into its own file, -out with .shard-i-of-n before the extension; faildirs analyze -embeddings reads the shards together")
-	skipBad := fs.Bool("skip-bad", false, "skip unreadable images and list them, instead of stopping at the first")
-	recompute := fs.Bool("recompute-stale", false, "discard a cache made for other images, model or preprocessing instead of failing")
-	every := fs.Duration("checkpoint", 30*time.Second, "time between cache saves")
+	skipBad := fs.Bool("skip-bad", false, "skip unreadable images (and images over -max-pixels) and list them, instead of stopping at the first")
+	recompute := fs.Bool("recompute-stale", false, "discard an embedding cache made for other images, model or preprocessing instead of failing")
+	maxPixels := fs.Int("max-pixels", data.DefaultMaxPixels, "pixel budget: refuse images whose header gives more pixels (width × height), checked before decoding; peak memory follows it (about 1.5 GB at the default)")
+	every := fs.Duration("checkpoint", 30*time.Second, "time between cache saves, at least 1s")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: faildirs embed -out FILE [-model ID|DIR] [-batch N] [-shard i/n] [-skip-bad] IMAGE|FOLDER...")
-		fmt.Fprintln(stderr, "Embeds images with CLIP into a resumable cache file (Ctrl-C saves; rerun to continue). With -shard i/n each of")
-		fmt.Fprintln(stderr, "n independent jobs embeds its block into its own file; faildirs analyze/fit -embeddings read them together.")
+		fmt.Fprintln(stderr, "Embeds images with CLIP into a resumable cache file (Ctrl-C or SIGTERM saves; rerun to continue). With -shard i/n")
+		fmt.Fprintln(stderr, "each of n independent jobs embeds its block into its own file; faildirs analyze/fit -embeddings read them together.")
+		fmt.Fprintln(stderr, "Flags may come before or after the images; \"--\" ends the flags.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	inputs, err := cli.ParseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if *out == "" || fs.NArg() == 0 {
-		fs.Usage()
-		return fmt.Errorf("embed: -out and at least one image or folder are required")
+	var c cli.Checks
+	if *out == "" {
+		c.Addf("-out is required")
 	}
-	paths, err := collectImages(fs.Args())
+	if len(inputs) == 0 {
+		c.Addf("at least one image or folder is required")
+	}
+	c.IntIn("batch", *batch, 1, 4096)
+	c.IntIn("max-pixels", *maxPixels, 1, math.MaxInt32)
+	if *every < time.Second {
+		c.Addf("-checkpoint %v: want at least 1s", *every)
+	}
+	if *shard != "" {
+		if _, _, err := parseShard(*shard); err != nil {
+			c.Add(err)
+		}
+		*out = shardFile(*out, *shard) // each shard writes (and locks) its own file
+	}
+	c.Add(cli.OutputFile("out", *out, clip.RecognizeCache))
+	if err := c.Err(); err != nil {
+		return err
+	}
+	paths, err := collectImages(inputs)
 	if err != nil {
 		return err
 	}
@@ -67,7 +90,6 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if paths, err = shardOf(paths, *shard); err != nil {
 			return err
 		}
-		*out = shardFile(*out, *shard)
 	}
 	b, info, err := backend.New(backend.Options{})
 	if err != nil {
@@ -89,7 +111,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *quiet {
 		opts.Progress = io.Discard
 	}
-	res, err := m.EmbedImages(ctx, clip.Files(paths), opts)
+	res, err := m.EmbedImages(ctx, clip.FilesWith(paths, data.Decoder{MaxPixels: *maxPixels}), opts)
 	if err != nil {
 		return err
 	}
@@ -165,13 +187,22 @@ func shardFile(path, spec string) string {
 	return strings.TrimSuffix(path, ext) + ".shard-" + strings.TrimSpace(i) + "-of-" + strings.TrimSpace(n) + ext
 }
 
-// shardOf returns the i-th of n contiguous blocks of paths ("i/n", 0 ≤ i < n).
-func shardOf(paths []string, spec string) ([]string, error) {
+// parseShard parses "i/n" with 0 ≤ i < n.
+func parseShard(spec string) (i, n int, err error) {
 	is, ns, ok := strings.Cut(spec, "/")
 	i, err1 := strconv.Atoi(is)
 	n, err2 := strconv.Atoi(ns)
 	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return nil, fmt.Errorf("embed: -shard %q must be i/n with 0 ≤ i < n", spec)
+		return 0, 0, cli.Usagef("-shard %q must be i/n with 0 ≤ i < n", spec)
+	}
+	return i, n, nil
+}
+
+// shardOf returns the i-th of n contiguous blocks of paths ("i/n", 0 ≤ i < n).
+func shardOf(paths []string, spec string) ([]string, error) {
+	i, n, err := parseShard(spec)
+	if err != nil {
+		return nil, err
 	}
 	lo, hi := i*len(paths)/n, (i+1)*len(paths)/n
 	if lo == hi {

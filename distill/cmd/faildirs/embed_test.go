@@ -17,6 +17,8 @@ import (
 
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/clip"
+
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 func TestShardOf(t *testing.T) {
@@ -177,8 +179,9 @@ func TestEmbedShardsThenAnalyze(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"analyze", "-data", "folder", "-data-dir", root, "-model", "mlp", "-image-size", "8", "-epochs", "1",
 		"-latent", "random", "-embeddings", strings.Join(shards, ","), "-vocab", "none", "-work", t.TempDir(), "-out", outDir, "-quiet"}
-	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
-		t.Fatalf("analyze with the shards: %s", stderr.String())
+	// A random CLIP and one epoch leave no failure signal: exit 3, outputs written (cli.ExitDegenerate).
+	if code := run(context.Background(), args, &stdout, &stderr); code != cli.ExitOK && code != cli.ExitDegenerate {
+		t.Fatalf("analyze with the shards: exit %d\n%s", code, stderr.String())
 	}
 	if _, err := os.Stat(filepath.Join(outDir, "report.html")); err != nil {
 		t.Fatal(err)

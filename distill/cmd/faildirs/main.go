@@ -6,15 +6,31 @@
 //	faildirs <command> [flags]
 //
 // Run "faildirs help" for the list of commands and "faildirs <command> -h" for a command's flags.
+//
+// Every command checks its flags before any work (a stray positional argument, a value out of range, NaN, an
+// output path it cannot write or that holds an unrelated file are all errors), reads files with bounded decoders
+// (a file cannot make it allocate more than its own size, or, for images, the -max-pixels budget), and stops at
+// SIGINT or SIGTERM after saving what can be resumed (a second signal stops it at once).
+//
+// Exit codes:
+//
+//	0    the command did its work
+//	1    it failed (bad input file, failed computation, unwritable output)
+//	2    bad flags or arguments, found before any work
+//	3    it finished and wrote its outputs, but the data carried no failure signal to fit (the outputs say so)
+//	130  stopped by SIGINT (Ctrl-C); 143 by SIGTERM
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
+
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 // command is one subcommand: its one-line summary and the function that runs it with its arguments.
@@ -41,35 +57,50 @@ func commands() map[string]command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := cli.SignalContext(context.Background(), os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-// run dispatches to a subcommand and returns the process exit code.
+// run dispatches to a subcommand and returns the process exit code (see the package doc).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := commands()
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout, cmds)
 		if len(args) == 0 {
-			return 2
+			return cli.ExitUsage
 		}
-		return 0
+		return cli.ExitOK
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "faildirs: unknown command %q\n", args[0])
 		usage(stderr, cmds)
-		return 2
+		return cli.ExitUsage
 	}
-	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
+	err := cmd.run(ctx, args[1:], stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return cli.ExitOK // -h: the flag package printed the usage
+	}
+	code := cli.ExitCode(ctx, err)
+	switch {
+	case code == cli.ExitUsage:
+		fmt.Fprintf(stderr, "faildirs %s: %v\n(run \"faildirs %s -h\" for its flags)\n", args[0], err, args[0])
+	case code == cli.ExitDegenerate:
+		fmt.Fprintf(stderr, "faildirs %s: %v (exit code %d)\n", args[0], err, code)
+	case err != nil && code > 128:
+		fmt.Fprintf(stderr, "faildirs %s: %v: %v\n", args[0], context.Cause(ctx), err)
+	case err != nil:
 		fmt.Fprintf(stderr, "faildirs %s: %v\n", args[0], err)
-		return 1
 	}
-	return 0
+	return code
 }
 
 func usage(w io.Writer, cmds map[string]command) {
+	defer fmt.Fprintln(w, "\nexit codes: 0 done; 1 failed; 2 bad flags or arguments (nothing was done); 3 done, but the data had no\n"+
+		"failure signal (outputs written, with a status saying so); 130/143 stopped by SIGINT/SIGTERM (resumable\n"+
+		"progress saved)")
 	fmt.Fprintln(w, "usage: faildirs <command> [flags]\n\ncommands:")
 	names := make([]string, 0, len(cmds))
 	for name := range cmds {

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/faildirs/faildirs/distill"
+	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/experiment"
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 // runQuickstart runs the quick-start preset (experiment.Quickstart) with its own short flags.
@@ -37,20 +40,41 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fashionDir := fs.String("fashion", "", "Fashion-MNIST folder (default $FAILDIRS_FASHION_MNIST or /usr/share/datasets/fashion-mnist)")
 	workDir := fs.String("work", "", "cache folder of the base model, the embeddings and the tiny CLIP (default <user cache>/faildirs/experiment, the tiny CLIP in <user cache>/faildirs)")
 	quiet := fs.Bool("quiet", false, "no progress bars")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := zeroMeansDefault(fs, "majority", "test-minority-share", "rare-fraction", "epochs", "clip-steps"); err != nil {
+		return err
+	}
+	var c cli.Checks
+	c.OneOf("experiment", *exp, "spurious", "rare")
+	if cli.IsSet(fs, "majority") {
+		c.FloatIn("majority", float64(majority), 0.5, 1)
+	}
+	if cli.IsSet(fs, "test-minority-share") {
+		c.FloatAbove("test-minority-share", float64(testShare), 0, 1)
+	}
+	if cli.IsSet(fs, "rare-fraction") {
+		c.FloatAbove("rare-fraction", float64(rareFrac), 0, 1)
+	}
+	if cli.IsSet(fs, "epochs") {
+		c.IntIn("epochs", *epochs, 1, 1000)
+	}
+	if cli.IsSet(fs, "clip-steps") {
+		c.IntIn("clip-steps", *clipSteps, 1, 1_000_000)
+	}
+	if ids, err := classList(*classes); *classes != "" && (err != nil || len(ids) != 2 || ids[0] == ids[1]) {
+		c.Addf("-classes %q: want two different classes", *classes)
+	}
+	c.Add(cli.OutputDir("out", *out, nil))
+	c.Add(cli.OutputDir("work", *workDir, nil))
+	if err := c.Err(); err != nil {
+		return err
 	}
 	spec := experiment.Quickstart()
-	switch *exp {
-	case "spurious":
-		spec.Data = experiment.FashionSpurious
-	case "rare":
+	spec.Data = experiment.FashionSpurious
+	if *exp == "rare" {
 		spec.Data = experiment.FashionRare
-	default:
-		return fmt.Errorf("-experiment %q: want spurious or rare", *exp)
 	}
 	spec.DataDir, spec.Work, spec.Out = *fashionDir, *workDir, *out
 	spec.DataSeed, spec.Seed, spec.Epochs, spec.Model = *dataSeed, *seed, *epochs, *arch
@@ -69,10 +93,10 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 		*dst = l
 	}
 	if len(spec.Classes) > 0 && len(spec.Classes) != 2 {
-		return fmt.Errorf("-classes %q: want two classes", *classes)
+		return cli.Usagef("-classes %q: want two classes", *classes)
 	}
 	if len(spec.Colors) > 0 && spec.Data == experiment.FashionSpurious && len(spec.Colors) != 2 {
-		return fmt.Errorf("-colors %q: want two colours, e.g. red,green", *colors)
+		return cli.Usagef("-colors %q: want two colours, e.g. red,green", *colors)
 	}
 	p, err := prepare(spec, stderr, *quiet)
 	if err != nil {
@@ -86,5 +110,18 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	printSummary(stdout, s)
 	fmt.Fprintf(stdout, "wrote %s, %s and the figures\n", filepath.Join(spec.Out, experiment.SummaryFile),
 		filepath.Join(spec.Out, experiment.ReportFile))
-	return nil
+	return degenerate(s, stderr)
+}
+
+// classList parses comma-separated Fashion-MNIST class names or indices.
+func classList(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		c, err := data.FashionClassIndex(strings.TrimSpace(part))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/experiment"
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 // specFlags registers one flag per field of experiment.Spec on fs, named after its JSON field ("_" → "-"),
@@ -70,21 +71,21 @@ func parseSpec(fs *flag.FlagSet, args []string) (experiment.Spec, error) {
 	var scratch experiment.Spec
 	specFlags(fs, &scratch)
 	specFile := fs.String("spec", "", "JSON spec file (fields named like these flags, with _ for -); flags given as well override it")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil { // every setting is a flag: positional arguments are an error
 		return experiment.Spec{}, err
 	}
-	if fs.NArg() > 0 {
-		return experiment.Spec{}, fmt.Errorf("unexpected arguments %q (every setting is a flag)", fs.Args())
+	if err := zeroMeansDefault(fs, specZeroDefaults...); err != nil {
+		return experiment.Spec{}, err
 	}
 	if *specFile == "" {
 		return scratch, nil
 	}
 	s, err := experiment.LoadSpec(*specFile)
 	if err != nil {
-		return experiment.Spec{}, err
+		return experiment.Spec{}, &cli.UsageError{Err: err}
 	}
 	if err := applySetFlags(fs, &s); err != nil {
-		return experiment.Spec{}, err
+		return experiment.Spec{}, &cli.UsageError{Err: err}
 	}
 	return s, nil
 }
@@ -198,6 +199,28 @@ func (l *floatList) Set(v string) error {
 
 // floatFlag is a finite number (flag.Float64 accepts NaN and Inf).
 type floatFlag float64
+
+// specZeroDefaults are the spec flags whose zero value means "the default" (a Spec field left out): given as 0
+// explicitly they are refused rather than silently replaced.
+var specZeroDefaults = []string{"image-size", "majority", "test-minority-share", "train-per-class", "val-per-group",
+	"test-per-class", "pool-per-class", "rare-fraction", "pool-fraction", "val-fraction", "test-fraction", "epochs",
+	"batch-size", "learning-rate", "clip-steps", "embed-batch", "caption-k", "gallery-n", "max-classes"}
+
+// zeroMeansDefault refuses the flags among names that were given explicitly with the value 0, which their Spec
+// field reads as "use the default".
+func zeroMeansDefault(fs *flag.FlagSet, names ...string) error {
+	var c cli.Checks
+	for _, name := range names {
+		f := fs.Lookup(name)
+		if f == nil || !cli.IsSet(fs, name) {
+			continue
+		}
+		if v, err := strconv.ParseFloat(f.Value.String(), 64); err == nil && v == 0 {
+			c.Addf("-%s 0: zero would mean the default; leave the flag out for the default, or give a value", name)
+		}
+	}
+	return c.Err()
+}
 
 func (f *floatFlag) String() string { return strconv.FormatFloat(float64(*f), 'g', -1, 64) }
 

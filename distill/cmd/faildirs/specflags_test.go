@@ -105,8 +105,9 @@ func TestParseSpec(t *testing.T) {
 		{"unknown field", []string{"-spec", write("u.json", "{\n  \"data\": \"folder\",\n  \"colour\": \"red\"\n}")}, `line 3: unknown field "colour"`},
 		{"wrong type", []string{"-spec", write("w.json", "{\"epochs\": \"ten\"}")}, `field "epochs"`},
 		{"syntax", []string{"-spec", write("s.json", "{\n\"data\": \"folder\",,\n}")}, "line 2"},
-		{"positional", []string{"-data", "folder", "photos/"}, "unexpected arguments"},
+		{"positional", []string{"-data", "folder", "photos/"}, `unexpected argument "photos/"`},
 		{"NaN flag", []string{"-majority", "NaN"}, `"NaN" is not a finite number`},
+		{"zero meaning the default", []string{"-epochs", "0"}, "-epochs 0: zero would mean the default"},
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)

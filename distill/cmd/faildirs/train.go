@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/models"
 	"github.com/faildirs/faildirs/internal/atomicfile"
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 // trainFlags are the options of "faildirs train".
@@ -47,6 +49,8 @@ type trainFlags struct {
 	maxPerClass int
 	// folder
 	valFraction, testFraction float64
+	// decoding
+	maxPixels int
 }
 
 // trainSummary is written to summary.json next to the checkpoint.
@@ -64,17 +68,37 @@ type trainSummary struct {
 }
 
 type splitSummary struct {
-	Name       string    `json:"name"`
-	N          int       `json:"n"`
-	Accuracy   float64   `json:"accuracy"`
-	GroupAcc   []float64 `json:"group_accuracy,omitempty"`
-	GroupCount []int     `json:"group_count,omitempty"`
+	Name     string  `json:"name"`
+	N        int     `json:"n"`
+	Accuracy float64 `json:"accuracy"`
+	// GroupAcc is null for a group without examples in the split (e.g. the minority groups of train with
+	// -majority 1).
+	GroupAcc   []optFloat `json:"group_accuracy,omitempty"`
+	GroupCount []int      `json:"group_count,omitempty"`
 	// WorstGroup and BestGroup index GroupAcc (-1 without groups).
 	WorstGroup int `json:"worst_group"`
 	BestGroup  int `json:"best_group"`
 	// Minority compares each minority group with the other groups of its class.
 	Minority []minorityGap `json:"minority,omitempty"`
 	CSV      string        `json:"csv"`
+}
+
+// optFloat is a float64 written to JSON as null when it is NaN (undefined), which encoding/json refuses to write.
+type optFloat float64
+
+func (v optFloat) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(v))
+}
+
+func (v *optFloat) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*v = optFloat(math.NaN())
+		return nil
+	}
+	return json.Unmarshal(b, (*float64)(v))
 }
 
 // minorityGap is a minority group's accuracy against the mean accuracy of the other groups of its class.
@@ -94,10 +118,10 @@ func newTrainFlags(fs *flag.FlagSet) *trainFlags {
 	fs.StringVar(&f.dataset, "dataset", "fashion-spurious", "fashion-spurious | fashion-rare | fashion | celeba-age | imagenet | folder")
 	fs.StringVar(&f.dataDir, "data", "", "dataset directory (Fashion-MNIST: default $"+data.EnvFashionDir+" or "+data.DefaultFashionDir+"; CelebA root; ILSVRC2012 root; image-folder root)")
 	fs.StringVar(&f.out, "out", "", "output directory (default runs/<dataset>-<model>)")
-	fs.IntVar(&f.epochs, "epochs", 0, "training epochs (default 5 for mlp/cnn, 30 for resnet18)")
-	fs.IntVar(&f.batch, "batch", 128, "batch size")
-	fs.Float64Var(&f.lr, "lr", 1e-3, "Adam learning rate")
-	fs.Float64Var(&f.wd, "wd", 0, "AdamW weight decay")
+	fs.IntVar(&f.epochs, "epochs", 0, "training epochs, 1 to 10000 (default 5 for mlp/cnn, 30 for resnet18)")
+	fs.IntVar(&f.batch, "batch", 128, "batch size, 1 to 65536")
+	fs.Float64Var(&f.lr, "lr", 1e-3, "Adam learning rate, above 0 and at most 10")
+	fs.Float64Var(&f.wd, "wd", 0, "AdamW weight decay, 0 to 1")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed for the dataset construction, initial weights and example order")
 	fs.BoolVar(&f.flip, "flip", false, "random left-right flips while training")
 	fs.StringVar(&f.preload, "preload", "auto", "decode file-backed images once into memory at the model's size: yes | no | auto (yes for celeba-age and folder, no for imagenet)")
@@ -105,13 +129,14 @@ func newTrainFlags(fs *flag.FlagSet) *trainFlags {
 	fs.StringVar(&f.weights, "weights", "", "CSV file id,weight with per-example training weights (interventions); train ids it does not list weigh 0")
 	// The model.
 	fs.StringVar(&f.arch, "model", "", "mlp | cnn | resnet18 (default: mlp for fashion datasets, resnet18 otherwise)")
-	fs.IntVar(&f.size, "size", 0, "image side in pixels fed to the model (default: 28 for Fashion-MNIST, 64 for CelebA, 128 for ImageNet and folders)")
-	fs.IntVar(&f.width, "width", 0, "cnn first-layer channels (default 32) or resnet18 base width (default 64)")
-	fs.StringVar(&f.hidden, "hidden", "256", "mlp hidden layer sizes, comma separated")
+	fs.IntVar(&f.size, "size", 0, fmt.Sprintf("image side in pixels fed to the model, 4 to %d (default: 28 for Fashion-MNIST, 64 for CelebA, 128 for ImageNet and folders)", trainMaxSize))
+	fs.IntVar(&f.width, "width", 0, "cnn first-layer channels (default 32) or resnet18 base width (default 64), 1 to 1024")
+	fs.StringVar(&f.hidden, "hidden", "256", "mlp hidden layer sizes, comma separated, each 1 to 65536")
+	fs.IntVar(&f.maxPixels, "max-pixels", data.DefaultMaxPixels, "pixel budget of file-backed images: refuse images whose header gives more pixels (width × height), checked before decoding")
 	// fashion-spurious.
 	fs.StringVar(&f.classes, "classes", "T-shirt/top,Shirt", "fashion-spurious: the two Fashion-MNIST classes (names or 0..9)")
 	fs.StringVar(&f.colors, "colors", "", "fashion-spurious: the two tints, majority colour of class 0 then class 1 (default red,green); fashion-rare: optional tints drawn at random")
-	fs.Float64Var(&f.majority, "majority", 0.8, "fashion-spurious: majority-colour share of each class in train (0.8 = 4:1)")
+	fs.Float64Var(&f.majority, "majority", 0.8, "fashion-spurious: majority-colour share of each class in train, 0.5 to 1 (0.8 = 4:1)")
 	fs.IntVar(&f.trainPerClass, "train-per-class", 0, "fashion-spurious: train images per class (default 2000)")
 	fs.IntVar(&f.valPerGroup, "val-per-group", 0, "fashion-spurious: validation images per group (default 250)")
 	fs.IntVar(&f.testPerClass, "test-per-class", 0, "fashion-spurious: test images per class (default 1000); fashion-rare: per superclass (default: as many as fit)")
@@ -120,12 +145,12 @@ func newTrainFlags(fs *flag.FlagSet) *trainFlags {
 	// fashion-rare.
 	fs.StringVar(&f.superclasses, "superclasses", "", "fashion-rare: Fashion-MNIST classes per superclass, e.g. \"0,2,7;5,9,4;1,3,8,6\" (default)")
 	fs.StringVar(&f.rare, "rare", "", "fashion-rare: the rare class of each superclass, e.g. \"7,4,6\" (default)")
-	fs.Float64Var(&f.rareFraction, "rare-fraction", 0, "fashion-rare: rare subclass train count relative to a common one (default 0.1)")
+	fs.Float64Var(&f.rareFraction, "rare-fraction", 0, "fashion-rare: rare subclass train count relative to a common one, above 0 and at most 1 (default 0.1)")
 	fs.IntVar(&f.trainPerSub, "train-per-subclass", 0, "fashion-rare: train images per common subclass (default 1000)")
 	fs.IntVar(&f.valPerSub, "val-per-subclass", 0, "fashion-rare: validation images per subclass (default 200)")
 	fs.IntVar(&f.poolPerSub, "pool-per-subclass", 0, "fashion-rare: pool images per subclass (default 500, -1 none)")
 	// celeba-age, imagenet and folder.
-	fs.Float64Var(&f.poolFraction, "pool-fraction", 0, "celeba-age: share of the official train partition held out as the unlabeled pool")
+	fs.Float64Var(&f.poolFraction, "pool-fraction", 0, "celeba-age: share of the official train partition held out as the unlabeled pool, 0 to 0.9")
 	fs.BoolVar(&f.balancedTest, "balanced-test", true, "celeba-age: group-balance the test split like validation")
 	fs.StringVar(&f.valLabels, "val-labels", "", "imagenet: ground truth for a flat val/ folder (LOC_val_solution.csv or lines \"<file> <wnid>\")")
 	fs.IntVar(&f.maxPerClass, "max-per-class", 0, "imagenet: at most this many train images per class (0 = all)")
@@ -134,16 +159,75 @@ func newTrainFlags(fs *flag.FlagSet) *trainFlags {
 	return &f
 }
 
-// resolve fills the defaults that depend on the dataset (defSize is its default input size) and checks -preload.
-func (f *trainFlags) resolve(defSize int) error {
+// trainMaxSize bounds -size: a ResNet-18 batch of 128 images of 512² holds about 30 GB of activations.
+const trainMaxSize = 512
+
+// check validates every flag value before any work: ranges, NaN, lists, and the output folder. Flags whose default
+// depends on the dataset or the model (-epochs, -size, -width, the fashion sizes) are checked only when given:
+// leaving them out is the explicit "default".
+func (f *trainFlags) check(fs *flag.FlagSet) error {
+	var c cli.Checks
+	c.OneOf("dataset", f.dataset, "fashion-spurious", "fashion-rare", "fashion", "celeba-age", "imagenet", "folder")
+	if f.arch != "" {
+		c.OneOf("model", f.arch, string(models.MLP), string(models.CNN), string(models.ResNet18))
+	}
+	c.OneOf("preload", f.preload, "yes", "no", "auto")
+	set := func(name string) bool { return cli.IsSet(fs, name) }
+	if set("epochs") {
+		c.IntIn("epochs", f.epochs, 1, 10000)
+	}
+	c.IntIn("batch", f.batch, 1, 65536)
+	c.FloatAbove("lr", f.lr, 0, 10)
+	c.FloatIn("wd", f.wd, 0, 1)
+	if set("size") {
+		c.IntIn("size", f.size, 4, trainMaxSize)
+	}
+	if set("width") {
+		c.IntIn("width", f.width, 1, 1024)
+	}
+	if _, err := parseHidden(f.hidden); err != nil {
+		c.Add(err)
+	}
+	c.FloatIn("majority", f.majority, 0.5, 1)
+	if set("test-minority-share") {
+		c.FloatAbove("test-minority-share", f.testMinorityShare, 0, 1)
+	}
+	for _, n := range []struct {
+		name     string
+		v        int
+		none     bool // -1 means "none"
+		minValue int
+	}{{"train-per-class", f.trainPerClass, false, 1}, {"val-per-group", f.valPerGroup, false, 1},
+		{"test-per-class", f.testPerClass, false, 1}, {"pool-per-class", f.poolPerCls, true, 1},
+		{"train-per-subclass", f.trainPerSub, false, 1}, {"val-per-subclass", f.valPerSub, false, 1},
+		{"pool-per-subclass", f.poolPerSub, true, 1}} {
+		if set(n.name) && !(n.none && n.v == -1) {
+			c.IntIn(n.name, n.v, n.minValue, 60000)
+		}
+	}
+	if set("rare-fraction") {
+		c.FloatAbove("rare-fraction", f.rareFraction, 0, 1)
+	}
+	c.FloatIn("pool-fraction", f.poolFraction, 0, 0.9)
+	c.FloatIn("val-fraction", f.valFraction, 0, 0.9)
+	c.FloatIn("test-fraction", f.testFraction, 0, 0.9)
+	if f.valFraction+f.testFraction >= 1 {
+		c.Addf("-val-fraction %g and -test-fraction %g leave nothing to train on", f.valFraction, f.testFraction)
+	}
+	c.IntIn("max-per-class", f.maxPerClass, 0, math.MaxInt32)
+	c.IntIn("max-pixels", f.maxPixels, 1, math.MaxInt32)
+	f.resolveNames()
+	c.Add(cli.OutputDir("out", f.out, recognizeTrainDir))
+	return c.Err()
+}
+
+// resolveNames fills the defaults that depend only on other flags: the model, the epochs and the output folder.
+func (f *trainFlags) resolveNames() {
 	if f.arch == "" {
 		f.arch = string(models.ResNet18)
 		if strings.HasPrefix(f.dataset, "fashion") {
 			f.arch = string(models.MLP)
 		}
-	}
-	if f.size == 0 {
-		f.size = defSize
 	}
 	if f.epochs == 0 {
 		f.epochs = 5
@@ -154,52 +238,81 @@ func (f *trainFlags) resolve(defSize int) error {
 	if f.out == "" {
 		f.out = filepath.Join("runs", f.dataset+"-"+f.arch)
 	}
-	if f.preload != "yes" && f.preload != "no" && f.preload != "auto" {
-		return fmt.Errorf("-preload %q: want yes, no or auto", f.preload)
+}
+
+// trainOutputs matches the names train writes into its output folder.
+var trainOutputs = regexp.MustCompile(`^(model\.safetensors|summary\.json|pred-[a-z]+\.csv|features-[a-z]+\.f32)$`)
+
+// recognizeTrainDir accepts an existing -out folder only if it is empty or holds nothing but train's own outputs
+// (a previous run, replaced as a whole at the end of this one).
+func recognizeTrainDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !trainOutputs.MatchString(e.Name()) {
+			return fmt.Errorf("holds %s, which train does not write; the folder is replaced as a whole at the end of the run, so give a new or empty folder (or one of train's)", e.Name())
+		}
 	}
 	return nil
+}
+
+// parseHidden parses the -hidden list of layer sizes.
+func parseHidden(s string) ([]int, error) {
+	var hidden []int
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		h, err := strconv.Atoi(part)
+		if err != nil || h < 1 || h > 65536 {
+			return nil, cli.Usagef("-hidden %q: %q is not a layer size in [1, 65536]", s, part)
+		}
+		hidden = append(hidden, h)
+	}
+	if len(hidden) > 16 {
+		return nil, cli.Usagef("-hidden %q: more than 16 layers", s)
+	}
+	return hidden, nil
 }
 
 // modelConfig is the base model's configuration for ds.
 func (f *trainFlags) modelConfig(ds *data.Dataset) (models.Config, error) {
 	var hidden []int
-	for _, s := range strings.Split(f.hidden, ",") {
-		if f.arch != string(models.MLP) {
-			break
+	if f.arch == string(models.MLP) {
+		var err error
+		if hidden, err = parseHidden(f.hidden); err != nil {
+			return models.Config{}, err
 		}
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		h, err := strconv.Atoi(s)
-		if err != nil {
-			return models.Config{}, fmt.Errorf("-hidden %q: %w", f.hidden, err)
-		}
-		hidden = append(hidden, h)
 	}
 	return models.Config{Arch: models.Arch(f.arch), NumClasses: len(ds.Classes), Classes: ds.Classes, H: f.size,
 		W: f.size, Hidden: hidden, Width: f.width}, nil
 }
 
+// runTrain trains a base model and writes, into a temporary folder beside -out renamed to -out at the very end, the
+// model, its summary and the predictions of every split: an interrupted or failed run leaves the previous -out as
+// it was, never a half-trained model beside an old summary. The per-epoch checkpoint lives in that temporary folder.
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := newTrainFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := f.check(fs); err != nil {
+		return err
 	}
 	start := time.Now()
 	ds, defSize, err := loadTrainDataset(f)
 	if err != nil {
 		return err
 	}
-	if err := f.resolve(defSize); err != nil {
-		return err
+	if f.size == 0 {
+		f.size = defSize
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return err
+	for _, sp := range ds.Splits() {
+		sp.Decoder = data.Decoder{MaxPixels: f.maxPixels}
 	}
 	fmt.Fprintf(stdout, "dataset %s (%s): train %d, val %d, test %d", ds.Name, trainParamString(ds.Params), ds.Train.Len(), ds.Val.Len(), ds.Test.Len())
 	if ds.Pool != nil {
@@ -207,7 +320,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, " (built in %.1fs)\n", time.Since(start).Seconds())
 	if f.preload == "yes" || (f.preload == "auto" && f.dataset != "imagenet") {
-		if err := preloadSplits(ds, f.size, stderr); err != nil {
+		if err := preloadSplits(ctx, ds, f.size, stderr); err != nil {
 			return err
 		}
 	}
@@ -230,7 +343,16 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("-weights: %w", err)
 		}
 	}
-	ckpt := filepath.Join(f.out, "model.safetensors")
+	return atomicfile.WriteDir(f.out, true, func(tmp string) error {
+		return trainInto(ctx, tmp, f, ds, m, info, weights, stdout, stderr)
+	})
+}
+
+// trainInto trains m and writes the outputs into the folder tmp, which becomes f.out when it returns nil (the
+// paths printed and recorded are those under f.out).
+func trainInto(ctx context.Context, tmp string, f *trainFlags, ds *data.Dataset, m *models.Classifier, info backend.Info,
+	weights []float32, stdout, stderr io.Writer) error {
+	ckpt := filepath.Join(tmp, "checkpoint.safetensors")
 	fmt.Fprintf(stdout, "model %s on %s; training %d epochs, batch %d, lr %g\n", m.Config, info.Config, f.epochs, f.batch, f.lr)
 	trainStart := time.Now()
 	stats, err := m.Train(ctx, ds.Train, models.TrainOptions{Epochs: f.epochs, BatchSize: f.batch, LearningRate: f.lr, WeightDecay: f.wd,
@@ -238,11 +360,17 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := m.Save(filepath.Join(tmp, "model.safetensors")); err != nil {
+		return err
+	}
+	if err := os.Remove(ckpt); err != nil {
+		return err
+	}
 	sum := trainSummary{Dataset: ds.Name, Params: ds.Params, Classes: ds.Classes, Groups: ds.Groups, Model: m.Config,
 		Parameters: m.NumParameters(), Backend: info, Epochs: stats, TrainSecs: time.Since(trainStart).Seconds()}
-	fmt.Fprintf(stdout, "trained in %.1fs; wrote %s\n", sum.TrainSecs, ckpt)
+	fmt.Fprintf(stdout, "trained in %.1fs\n", sum.TrainSecs)
 	for _, s := range ds.Splits() {
-		ss, err := predictSplit(ctx, m, ds, s, f, stderr)
+		ss, err := predictSplit(ctx, m, ds, s, f, tmp, stderr)
 		if err != nil {
 			return err
 		}
@@ -253,21 +381,20 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	sumPath := filepath.Join(f.out, "summary.json")
-	if err := atomicfile.WriteBytes(sumPath, append(js, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(tmp, "summary.json"), append(js, '\n')); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s and pred-<split>.csv\n", sumPath)
+	fmt.Fprintf(stdout, "wrote %s: model.safetensors, summary.json and pred-<split>.csv\n", f.out)
 	return nil
 }
 
 // preloadSplits decodes the file-backed splits of ds once into memory at size×size.
-func preloadSplits(ds *data.Dataset, size int, stderr io.Writer) error {
+func preloadSplits(ctx context.Context, ds *data.Dataset, size int, stderr io.Writer) error {
 	for _, sp := range []**data.ImageSplit{&ds.Train, &ds.Val, &ds.Test, &ds.Pool} {
 		if *sp == nil || (*sp).Files == nil {
 			continue
 		}
-		m, err := (*sp).Materialize(size, size, data.MaterializeOptions{Progress: stderr})
+		m, err := (*sp).Materialize(ctx, size, size, data.MaterializeOptions{Progress: stderr})
 		if err != nil {
 			return err
 		}
@@ -276,10 +403,11 @@ func preloadSplits(ds *data.Dataset, size int, stderr io.Writer) error {
 	return nil
 }
 
-// predictSplit predicts split s with m, writes its predictions CSV (and features with -features) into f.out and
-// returns its summary: accuracy, per-group accuracy, worst and best group, minority gaps.
+// predictSplit predicts split s with m, writes its predictions CSV (and features with -features) into the folder
+// dir (which becomes f.out) and returns its summary: accuracy, per-group accuracy, worst and best group, minority
+// gaps.
 func predictSplit(ctx context.Context, m *models.Classifier, ds *data.Dataset, s *data.ImageSplit, f *trainFlags,
-	stderr io.Writer) (splitSummary, error) {
+	dir string, stderr io.Writer) (splitSummary, error) {
 	out, err := m.Predict(ctx, s, models.PredictOptions{BatchSize: 256, Features: f.features, Progress: stderr})
 	if err != nil {
 		return splitSummary{}, fmt.Errorf("predict %s: %w", s.Name, err)
@@ -288,26 +416,30 @@ func predictSplit(ctx context.Context, m *models.Classifier, ds *data.Dataset, s
 	if err != nil {
 		return splitSummary{}, err
 	}
-	csvPath := filepath.Join(f.out, "pred-"+s.Name+".csv")
-	if err := p.Save(csvPath); err != nil {
+	csvName := "pred-" + s.Name + ".csv"
+	if err := p.Save(filepath.Join(dir, csvName)); err != nil {
 		return splitSummary{}, err
 	}
 	if f.features {
-		if err := trainWriteFloat32s(filepath.Join(f.out, "features-"+s.Name+".f32"), out.Features.Data); err != nil {
+		if err := trainWriteFloat32s(filepath.Join(dir, "features-"+s.Name+".f32"), out.Features.Data); err != nil {
 			return splitSummary{}, err
 		}
 	}
-	ss := splitSummary{Name: s.Name, N: s.Len(), Accuracy: p.Accuracy(), WorstGroup: -1, BestGroup: -1, CSV: csvPath}
+	ss := splitSummary{Name: s.Name, N: s.Len(), Accuracy: p.Accuracy(), WorstGroup: -1, BestGroup: -1,
+		CSV: filepath.Join(f.out, csvName)}
 	if s.Groups != nil && len(ds.Groups) > 0 {
-		ss.GroupAcc, ss.GroupCount = p.GroupAccuracy(len(ds.Groups))
-		for g, a := range ss.GroupAcc {
+		var acc []float64
+		acc, ss.GroupCount = p.GroupAccuracy(len(ds.Groups))
+		ss.GroupAcc = make([]optFloat, len(acc))
+		for g, a := range acc {
+			ss.GroupAcc[g] = optFloat(a)
 			if math.IsNaN(a) {
 				continue
 			}
-			if ss.WorstGroup < 0 || a < ss.GroupAcc[ss.WorstGroup] {
+			if ss.WorstGroup < 0 || a < acc[ss.WorstGroup] {
 				ss.WorstGroup = g
 			}
-			if ss.BestGroup < 0 || a > ss.GroupAcc[ss.BestGroup] {
+			if ss.BestGroup < 0 || a > acc[ss.BestGroup] {
 				ss.BestGroup = g
 			}
 		}
@@ -327,7 +459,7 @@ func trainMinorityGaps(ds *data.Dataset, ss splitSummary) []minorityGap {
 		n := 0
 		for _, o := range ds.Groups {
 			if o.Class == g.Class && o.ID != g.ID && ss.GroupCount[o.ID] > 0 {
-				sum += ss.GroupAcc[o.ID]
+				sum += float64(ss.GroupAcc[o.ID])
 				n++
 			}
 		}
@@ -335,7 +467,8 @@ func trainMinorityGaps(ds *data.Dataset, ss splitSummary) []minorityGap {
 			continue
 		}
 		sib := sum / float64(n)
-		out = append(out, minorityGap{Group: g.ID, Name: g.Name, Accuracy: ss.GroupAcc[g.ID], Siblings: sib, GapPoints: 100 * (sib - ss.GroupAcc[g.ID])})
+		a := float64(ss.GroupAcc[g.ID])
+		out = append(out, minorityGap{Group: g.ID, Name: g.Name, Accuracy: a, Siblings: sib, GapPoints: 100 * (sib - a)})
 	}
 	return out
 }

@@ -121,7 +121,7 @@ func TestTrainFolderWithWeights(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-dataset", "mnist"}, "unknown -dataset"},
+		{[]string{"-dataset", "mnist"}, `-dataset "mnist"`},
 		{[]string{"-dataset", "fashion-spurious", "-classes", "Shirt"}, "want two classes"},
 		{[]string{"-dataset", "fashion-spurious", "-classes", "Shirt,Hat"}, "unknown Fashion-MNIST class"},
 		{[]string{"-dataset", "fashion-rare", "-rare", "1,2"}, "rare"},

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/tinyclip"
+	"github.com/faildirs/faildirs/internal/cli"
 )
 
 // runTrainCLIP is "faildirs train-clip": train the tiny CLIP on tinted Fashion-MNIST with generated captions, save
@@ -40,14 +42,31 @@ func runTrainCLIP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.TrainImages, "train-images", 0, "train on a seeded subset of this many images (0 = all 60,000)")
 	fs.StringVar(&o.FashionDir, "fashion-dir", "", "Fashion-MNIST folder (default $"+data.EnvFashionDir+" or "+data.DefaultFashionDir+")")
 	fs.StringVar(&o.CacheDir, "cache-dir", "", "cache root (default os.UserCacheDir()/faildirs)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	var c cli.Checks
+	c.IntIn("steps", o.Steps, 1, 1_000_000)
+	c.IntIn("batch", o.BatchSize, 2, 4096)
+	c.FloatAbove("lr", o.LearningRate, 0, 10)
+	c.IntIn("image-size", o.ImageSize, 1, 224)
+	c.IntIn("patch", o.Patch, 1, 224)
+	c.IntIn("width", o.Width, 8, 1024)
+	c.IntIn("layers", o.Layers, 1, 24)
+	c.IntIn("embed", o.Embed, 2, 1024)
+	c.IntIn("train-images", o.TrainImages, 0, 60000)
+	c.IntIn("eval-images", *evalImages, 0, 10000)
+	c.FloatIn("untinted", o.Untinted, math.Inf(-1), 1) // negative means none; NaN is refused
+	if err := c.Err(); err != nil {
+		return err
 	}
 	if err := o.Recipe().Validate(); err != nil {
-		return err
+		return &cli.UsageError{Err: err}
+	}
+	if *out != "" {
+		if err := cli.OutputDir("out", *out, nil); err != nil {
+			return err
+		}
 	}
 	b, info, err := backend.New(backend.Options{})
 	if err != nil {
