@@ -31,7 +31,6 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
-	"github.com/gomlx/go-xla/compute/xla"
 )
 
 // GoConfig is the configuration faildirs uses for the pure Go backend (see the package documentation).
@@ -92,8 +91,7 @@ func New(opts Options) (compute.Backend, Info, error) {
 	if logw == nil {
 		logw = os.Stderr
 	}
-	autoInstall := isTrue(getenv(EnvXLAAutoInstall))
-	xla.EnableAutoInstall(autoInstall)
+	xlaEnableAutoInstall(isTrue(getenv(EnvXLAAutoInstall)))
 
 	if cfg := strings.TrimSpace(getenv(EnvBackend)); cfg != "" {
 		if cfg == gobackend.BackendName {
@@ -124,7 +122,7 @@ func New(opts Options) (compute.Backend, Info, error) {
 		reasons = append(reasons, fmt.Sprintf("%s failed: %v", cfg, err))
 	}
 	if len(reasons) == 0 {
-		reasons = append(reasons, "no XLA PJRT plugin installed")
+		reasons = append(reasons, noXLAReason)
 	}
 	reason := strings.Join(reasons, "; ")
 	b, err := construct(GoConfig)
@@ -165,16 +163,6 @@ func construct(cfg string) (b compute.Backend, err error) {
 		return nil, errors.New("backend constructor returned nil")
 	}
 	return b, nil
-}
-
-// installedPlugins asks go-xla for installed PJRT plugins; it never panics.
-func installedPlugins() (names []string) {
-	defer func() {
-		if r := recover(); r != nil {
-			names = nil
-		}
-	}()
-	return xla.GetAvailablePlugins()
 }
 
 func hasPlugin(available []string, name string) bool {

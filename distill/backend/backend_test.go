@@ -26,7 +26,7 @@ func TestChoice(t *testing.T) {
 		{name: "GOMLX_BACKEND=go is honoured", env: map[string]string{EnvBackend: "go"}, plugins: []string{"cpu"},
 			wantName: "go", wantReason: "GOMLX_BACKEND=go"},
 		{name: "no plugin falls back to go with one line", env: map[string]string{},
-			wantName: "go", wantReason: "no XLA PJRT plugin installed", wantLog: "using the pure Go backend"},
+			wantName: "go", wantReason: noXLAReason, wantLog: "using the pure Go backend"},
 		{name: "unknown backend is an error, not a panic", env: map[string]string{EnvBackend: "nosuchbackend"},
 			wantErr: `GOMLX_BACKEND="nosuchbackend"`},
 		{name: "a plugin that cannot load falls back to go", env: map[string]string{},

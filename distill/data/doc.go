@@ -23,7 +23,8 @@
 //
 //   - Fashion-MNIST ([LoadFashion]): IDX files, gzipped or raw, from /usr/share/datasets/fashion-mnist (Debian's
 //     dataset-fashion-mnist), $FAILDIRS_FASHION_MNIST or a given directory; when missing, the error says how to
-//     install or download them (with the upstream MD5 checksums).
+//     install or download them (with the upstream MD5 checksums). Gzipped files are inflated once into the user
+//     cache ([InflatedIDXDir], about 55 MB for Fashion-MNIST) and read from there afterwards.
 //   - Planted experiments on Fashion-MNIST, deterministic from a seed: [Spurious] (two close classes tinted with
 //     two colours, 4:1 majority colour per class in train, opposite majorities; group = label*2 + minority) and
 //     [Rare] (superclasses of Fashion-MNIST classes with one subclass per superclass rare in train; one group per

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // writeIDX writes an IDX file of unsigned bytes with the given dimensions, gzipped when gz.
@@ -174,7 +175,7 @@ func TestLoadFashionReal(t *testing.T) {
 }
 
 // TestIDXForgedHeader: an IDX file of 16 bytes whose header claims 2^28 × 16 images used to allocate the 4 GB it
-// announced before finding the data missing; now the error costs the file's own length.
+// announced before finding the data missing; now the claim is checked against what the file can hold first.
 func TestIDXForgedHeader(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "forged-idx3-ubyte")
 	os.WriteFile(path, []byte{0, 0, 8, 3, 0x10, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 1}, 0o644)
@@ -182,10 +183,75 @@ func TestIDXForgedHeader(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	_, err := LoadIDXImages(path)
 	runtime.ReadMemStats(&after)
-	if err == nil || !strings.Contains(err.Error(), "data shorter than dimensions") {
+	if err == nil || !strings.Contains(err.Error(), "the file holds at most") {
 		t.Fatalf("forged IDX: %v", err)
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 		t.Errorf("reading the forged header allocated %d MB", alloc>>20)
+	}
+}
+
+// TestIDXGzipBound: a gzipped IDX whose header claims more than its trailer says it inflates to is refused before
+// reading; one that holds what it claims reads back exactly.
+func TestIDXGzipBound(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, header []byte, data []byte) string {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(header)
+		zw.Write(data)
+		zw.Close()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pix := bytes.Repeat([]byte{7}, 2*3*3)
+	good := write("good.gz", []byte{0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3}, pix)
+	im, err := LoadIDXImages(good)
+	if err != nil || im.N != 2 || im.H != 3 || !bytes.Equal(im.Pix, pix) {
+		t.Fatalf("good gzip IDX: %v %+v", err, im)
+	}
+	claims := write("claims.gz", []byte{0, 0, 8, 3, 0, 1, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28}, pix) // 65536 images
+	if _, err := LoadIDXImages(claims); err == nil || !strings.Contains(err.Error(), "the file holds at most") {
+		t.Fatalf("over-claiming gzip IDX: %v", err)
+	}
+}
+
+// TestIDXInflatedCopy: a gzipped IDX file is inflated into the user cache once; the next read gives the same data
+// from the copy, and a changed file gets a copy of its own.
+func TestIDXInflatedCopy(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x-idx3-ubyte.gz")
+	write := func(fill byte) {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write([]byte{0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2})
+		zw.Write(bytes.Repeat([]byte{fill}, 8))
+		zw.Close()
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(3)
+	a, err := LoadIDXImages(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := inflatedCopy(path)
+	if _, err := os.Stat(copyPath); err != nil {
+		t.Fatalf("no inflated copy at %s: %v", copyPath, err)
+	}
+	b, err := LoadIDXImages(path)
+	if err != nil || !bytes.Equal(a.Pix, b.Pix) || b.N != 2 {
+		t.Fatalf("second read: %v %+v", err, b)
+	}
+	time.Sleep(10 * time.Millisecond) // a later modification time
+	write(5)
+	c, err := LoadIDXImages(path)
+	if err != nil || c.Pix[0] != 5 || inflatedCopy(path) == copyPath {
+		t.Fatalf("after a change: %v, first pixel %d, copy %s", err, c.Pix[0], inflatedCopy(path))
 	}
 }

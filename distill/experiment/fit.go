@@ -2,7 +2,13 @@ package experiment
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/caption"
@@ -31,9 +37,18 @@ func (p *Pipeline) Fit(ctx context.Context) error {
 			opts.Cs = p.Spec.SVMCs
 		}
 		opts.Compat = p.Spec.Compat
-		m, err := distill.Fit(p.Backend, train, val, opts)
+		// The fit is cached by a hash of everything it reads: a notebook cell re-runs it as a new process.
+		cache := filepath.Join(p.Spec.Work, "svm-"+fitKey(train, val, opts)+".json")
+		if m, err := distill.Load(cache); err == nil {
+			p.SVM = m
+			return true, nil
+		}
+		m, err := distill.FitContext(ctx, p.Backend, train, val, opts)
 		if err != nil {
 			return false, err
+		}
+		if err := os.MkdirAll(p.Spec.Work, 0o755); err == nil {
+			_ = m.Save(cache) // a cache that cannot be written only costs the next run a refit
 		}
 		p.SVM = m
 		return false, nil
@@ -41,6 +56,24 @@ func (p *Pipeline) Fit(ctx context.Context) error {
 		return err
 	}
 	return p.decide(ctx)
+}
+
+// fitKey hashes the inputs of a fit: the train and val latents, val's labels and predictions, and the options.
+func fitKey(train, val distill.Split, opts distill.Options) string {
+	h := sha256.New()
+	for _, s := range []distill.Split{train, val} {
+		binary.Write(h, binary.LittleEndian, int64(s.Latents.Rows))
+		binary.Write(h, binary.LittleEndian, int64(s.Latents.Cols))
+		binary.Write(h, binary.LittleEndian, s.Latents.Data)
+	}
+	for _, v := range [][]int{val.Labels, val.Preds} {
+		for _, x := range v {
+			binary.Write(h, binary.LittleEndian, int64(x))
+		}
+	}
+	raw, _ := json.Marshal(opts) // plain data; Progress and the solver's callbacks are not part of the JSON
+	h.Write(raw)
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // UseModel makes m (e.g. read back with distill.Load from an earlier fit's model.json) the pipeline's fitted

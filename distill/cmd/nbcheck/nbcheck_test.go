@@ -60,7 +60,7 @@ func TestPatchKernelSpec(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"argv":["/x/gonb","--kernel","{connection_file}"],"display_name":"Go (gonb)","env":{}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := patchKernelSpec(path, "/go/bin:/usr/bin", "amd64", "go1.27.3-X:simd"); err != nil {
+	if err := patchKernelSpec(path, "/go/bin:/usr/bin", "amd64", "go1.27.3-X:simd", cellGoFlags("-buildvcs=false", false)); err != nil {
 		t.Fatal(err)
 	}
 	var spec struct {
@@ -72,6 +72,7 @@ func TestPatchKernelSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	if spec.Env["GOEXPERIMENT"] != "simd" || spec.Env["PATH"] != "/go/bin:/usr/bin" || spec.Env["GOTOOLCHAIN"] != "go1.27.3" ||
+		spec.Env["GOFLAGS"] != "-buildvcs=false -ldflags=-w -tags=noxla" ||
 		len(spec.Argv) != 3 {
 		t.Fatalf("patched spec = %s", raw)
 	}
@@ -162,5 +163,14 @@ func TestReleaseToolchain(t *testing.T) {
 		if got := releaseToolchain(in); got != want {
 			t.Errorf("releaseToolchain(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestCellGoFlags(t *testing.T) {
+	if got := cellGoFlags("", true); got != "-ldflags=-w" {
+		t.Errorf("with XLA installed: %q", got)
+	}
+	if got := cellGoFlags(" -mod=mod ", false); got != "-mod=mod -ldflags=-w -tags=noxla" {
+		t.Errorf("without XLA: %q", got)
 	}
 }
