@@ -14,7 +14,7 @@ endif
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: setup quickstart lab test lint gotest labcheck nbtest bench env
+.PHONY: setup quickstart lab test lint gotest labcheck nbtest bench gobench env
 
 ## setup: Debian packages (Jupyter, Fashion-MNIST, WordNet), gonb + goimports, the GoNB kernel
 setup:
@@ -47,8 +47,15 @@ labcheck:
 nbtest:
 	go run ./distill/cmd/nbcheck $(NOTEBOOKS)
 
-## bench: Go benchmarks and the backend report
-bench: setup env
+## bench: the speed summary (faildirs bench; REF=<folder of the reference scripts> adds the reference figures),
+## with the quick start's cached cell latency from nbcheck -times; writes results/bench.json
+bench: setup
+	mkdir -p results
+	go run ./distill/cmd/nbcheck -times results/notebook-times.json notebooks/00_quickstart.ipynb
+	go run ./distill/cmd/faildirs bench $(if $(REF),-ref $(REF)) -notebook-times results/notebook-times.json -json results/bench.json
+
+## gobench: the Go benchmarks of every package
+gobench: setup
 	go test -run '^$$' -bench . -benchtime 3x ./...
 
 env:

@@ -51,6 +51,7 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	modelID := fs.String("model", "", "hub id or HF-layout folder; empty: random weights in the real ViT-B/32 shape (no download)")
 	runs := fs.Int("runs", 3, "timed runs per tower after one untimed call (the median is reported), 1 to 1000")
 	length := fs.Int("text-length", 77, "tokens per text, 2 to 77 (77, CLIP's context length, is what a PyTorch CLIP runs)")
+	patch := fs.Int("patch", 32, "random weights: the ViT-B patch side, 32 (ViT-B/32) or 16 (ViT-B/16)")
 	streams := fs.Int("streams", 0, "sub-batches per graph, 1 to 64 (default: the model's own choice)")
 	torch := fs.String("torch", "", "path of a PyTorch CLIP benchmark script (run with /usr/bin/python3 --batch N --runs R, printing one JSON line {torch, threads, batch, images_per_s, texts_per_s}): also run it in this run and report the ratios")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
@@ -67,6 +68,9 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	c.IntIn("batch", *batch, 1, benchClipMaxBatch)
 	c.IntIn("runs", *runs, 1, 1000)
 	c.IntIn("text-length", *length, 2, 77)
+	if *patch != 32 && *patch != 16 {
+		c.Addf("-patch %d: want 32 or 16", *patch)
+	}
 	if cli.IsSet(fs, "streams") {
 		c.IntIn("streams", *streams, 1, 64)
 	}
@@ -87,8 +91,10 @@ func runBenchClip(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	start := time.Now()
 	var m *clip.Model
 	if *modelID == "" {
-		rep.Model = "random ViT-B/32 (openai/clip-vit-base-patch32 shapes)"
-		m, err = clip.NewRandom(b, clip.ViTB32Config(), 1)
+		cfg := clip.ViTB32Config()
+		cfg.Vision.PatchSize = *patch
+		rep.Model = fmt.Sprintf("random ViT-B/%d (openai/clip-vit-base-patch%d shapes)", *patch, *patch)
+		m, err = clip.NewRandom(b, cfg, 1)
 	} else {
 		rep.Model = *modelID
 		m, err = clip.Load(ctx, b, *modelID, clip.LoadOptions{Log: stderr})

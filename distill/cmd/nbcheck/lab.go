@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -59,49 +60,11 @@ func runLab(notebookDir string, stdout io.Writer) error {
 func labCheck(ctx context.Context, notebookDir string, timeout time.Duration, log io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	port, err := freePort()
+	c, stop, fail, err := startLabServer(ctx, notebookDir, defaultJupyterData(), log)
 	if err != nil {
 		return err
 	}
-	tok := make([]byte, 24)
-	if _, err := rand.Read(tok); err != nil {
-		return err
-	}
-	token := hex.EncodeToString(tok)
-	jupyter, err := exec.LookPath("jupyter-notebook")
-	if err != nil {
-		return errors.New("jupyter-notebook is not on PATH: run `make setup` (Debian package jupyter-notebook)")
-	}
-	args := labServerArgs(notebookDir, os.Geteuid() == 0, port, token, false)
-	cmd := exec.Command(jupyter, args[1:]...)
-	cmd.Env = kernelEnv(os.Environ(), defaultJupyterData())
-	var serverLog bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &serverLog, &serverLog
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting jupyter-notebook %s: %w", strings.Join(args[1:], " "), err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	}()
-	c := &labClient{base: fmt.Sprintf("http://127.0.0.1:%d", port), token: token}
-	defer c.post(context.Background(), "/api/shutdown", nil, nil) // best effort; the group kill above follows
-	fail := func(err error) error {
-		return fmt.Errorf("%w\njupyter server output:\n%s", err, tail(serverLog.String(), 30))
-	}
-	if err := c.waitReady(ctx, exited); err != nil {
-		return fail(err)
-	}
-	fmt.Fprintf(log, "lab: server up on %s (jupyter-notebook %s)\n", c.base,
-		strings.ReplaceAll(strings.Join(args[1:], " "), token, "<token>"))
-
+	defer stop()
 	var specs struct {
 		Kernelspecs map[string]struct {
 			Spec struct {
@@ -144,6 +107,56 @@ func labCheck(ctx context.Context, notebookDir string, timeout time.Duration, lo
 	}
 	fmt.Fprintf(log, "lab: cell output %q\n", strings.TrimSpace(out))
 	return nil
+}
+
+// startLabServer starts the `make lab` server on notebookDir, on a free loopback port with a random token and the
+// kernels of dataDir, and waits until it answers. stop shuts it down (the server's process group is killed if it
+// lingers); fail wraps an error with the tail of the server's output.
+func startLabServer(ctx context.Context, notebookDir, dataDir string, log io.Writer) (c *labClient, stop func(), fail func(error) error, err error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tok := make([]byte, 24)
+	if _, err := rand.Read(tok); err != nil {
+		return nil, nil, nil, err
+	}
+	token := hex.EncodeToString(tok)
+	jupyter, err := exec.LookPath("jupyter-notebook")
+	if err != nil {
+		return nil, nil, nil, errors.New("jupyter-notebook is not on PATH: run `make setup` (Debian package jupyter-notebook)")
+	}
+	args := labServerArgs(notebookDir, os.Geteuid() == 0, port, token, false)
+	cmd := exec.Command(jupyter, args[1:]...)
+	cmd.Env = kernelEnv(os.Environ(), dataDir)
+	var serverLog bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &serverLog, &serverLog
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, fmt.Errorf("starting jupyter-notebook %s: %w", strings.Join(args[1:], " "), err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	c = &labClient{base: fmt.Sprintf("http://127.0.0.1:%d", port), token: token}
+	stop = func() {
+		_ = c.post(context.Background(), "/api/shutdown", nil, nil) // best effort; the group kill below follows
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}
+	fail = func(err error) error {
+		return fmt.Errorf("%w\njupyter server output:\n%s", err, tail(serverLog.String(), 30))
+	}
+	if err := c.waitReady(ctx, exited); err != nil {
+		stop()
+		return nil, nil, nil, fail(err)
+	}
+	fmt.Fprintf(log, "lab: server up on %s (jupyter-notebook %s)\n", c.base,
+		strings.ReplaceAll(strings.Join(args[1:], " "), token, "<token>"))
+	return c, stop, fail, nil
 }
 
 func freePort() (int, error) {
@@ -317,4 +330,94 @@ func newID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// cellTimes are the client-side seconds of each code cell of a notebook, run twice in one kernel.
+type cellTimes struct {
+	Path string `json:"path"`
+	// FirstRun holds the first pass (stages computed or loaded, the Go build cache warmed); CellSeconds the second,
+	// every stage cached: what an interactive user waits when re-running a cell.
+	FirstRun    []float64 `json:"first_run_seconds"`
+	CellSeconds []float64 `json:"cell_seconds"`
+	// Load is the load average before and after the second pass.
+	Load string `json:"load"`
+}
+
+// timeCells runs the code cells of each notebook twice, in order, through a Jupyter server and a GoNB kernel of
+// dataDir (the kernel the harness registers), timing each cell from the client side (the kernel reports times to
+// the second only).
+func timeCells(ctx context.Context, paths []string, dataDir string, log io.Writer) ([]cellTimes, error) {
+	var out []cellTimes
+	for _, path := range paths {
+		nb, err := readNotebook(path)
+		if err != nil {
+			return nil, err
+		}
+		var cells []string
+		for _, c := range nb.Cells {
+			if c.CellType == "code" {
+				cells = append(cells, joinText(c.Source))
+			}
+		}
+		t, err := timeNotebook(ctx, path, cells, dataDir, log)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func timeNotebook(ctx context.Context, path string, cells []string, dataDir string, log io.Writer) (cellTimes, error) {
+	t := cellTimes{Path: path}
+	c, stop, fail, err := startLabServer(ctx, filepath.Dir(path), dataDir, log)
+	if err != nil {
+		return t, err
+	}
+	defer stop()
+	var session struct {
+		ID     string `json:"id"`
+		Kernel struct {
+			ID string `json:"id"`
+		} `json:"kernel"`
+	}
+	name := filepath.Base(path)
+	req := map[string]any{"path": name, "type": "notebook", "name": name, "kernel": map[string]any{"name": "gonb"}}
+	if err := c.post(ctx, "/api/sessions", req, &session); err != nil {
+		return t, fail(err)
+	}
+	defer c.delete(context.Background(), "/api/sessions/"+session.ID)
+	for pass := range 2 {
+		if pass == 1 {
+			t.Load = loadAvg()
+		}
+		for i, code := range cells {
+			start := time.Now()
+			if _, err := c.execute(ctx, session.Kernel.ID, code); err != nil {
+				return t, fail(fmt.Errorf("cell %d (pass %d): %w", i+1, pass+1, err))
+			}
+			sec := time.Since(start).Seconds()
+			if pass == 0 {
+				t.FirstRun = append(t.FirstRun, sec)
+			} else {
+				t.CellSeconds = append(t.CellSeconds, sec)
+			}
+		}
+	}
+	t.Load += " → " + loadAvg()
+	fmt.Fprintf(log, "times %s: %v\n", path, t.CellSeconds)
+	return t, nil
+}
+
+// loadAvg is the first three fields of /proc/loadavg, or "unknown".
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -72,7 +72,7 @@ func TestPatchKernelSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	if spec.Env["GOEXPERIMENT"] != "simd" || spec.Env["PATH"] != "/go/bin:/usr/bin" || spec.Env["GOTOOLCHAIN"] != "go1.27.3" ||
-		spec.Env["GOFLAGS"] != "-buildvcs=false -ldflags=-w -tags=noxla" ||
+		spec.Env["GOFLAGS"] != "-buildvcs=false -ldflags=-w -mod=mod -tags=noxla" ||
 		len(spec.Argv) != 3 {
 		t.Fatalf("patched spec = %s", raw)
 	}
@@ -167,10 +167,10 @@ func TestReleaseToolchain(t *testing.T) {
 }
 
 func TestCellGoFlags(t *testing.T) {
-	if got := cellGoFlags("", true); got != "-ldflags=-w" {
+	if got := cellGoFlags("", true); got != "-ldflags=-w -mod=mod" {
 		t.Errorf("with XLA installed: %q", got)
 	}
-	if got := cellGoFlags(" -mod=mod ", false); got != "-mod=mod -ldflags=-w -tags=noxla" {
+	if got := cellGoFlags(" -trimpath ", false); got != "-trimpath -ldflags=-w -mod=mod -tags=noxla" {
 		t.Errorf("without XLA: %q", got)
 	}
 }
