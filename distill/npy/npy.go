@@ -29,6 +29,8 @@ import (
 	"strings"
 
 	"github.com/faildirs/faildirs/internal/atomicfile"
+
+	"github.com/gomlx/compute/dtypes/float16"
 )
 
 // MaxHeaderBytes bounds the header length accepted by [Read] and [Load] (NumPy itself refuses headers above 10,000
@@ -69,7 +71,7 @@ func (a *Array) Float32() ([]float32, error) {
 		}
 	case "f2":
 		for i := range out {
-			out[i] = halfToFloat32(binary.LittleEndian.Uint16(a.data[2*i:]))
+			out[i] = float16.Float16(binary.LittleEndian.Uint16(a.data[2*i:])).Float32()
 		}
 	default:
 		return nil, fmt.Errorf("npy: dtype %s, want a float type (f2, f4, f8)", a.DType())
@@ -499,26 +501,6 @@ func (p *lit) tuple() ([]int64, error) {
 	}
 	p.i++
 	return out, nil
-}
-
-// halfToFloat32 converts an IEEE 754 binary16 value to float32.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && frac == 0:
-		return math.Float32frombits(sign)
-	case exp == 0:
-		v := float32(frac) * float32(math.Ldexp(1, -24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
 // WriteFloat32 writes a float32 array of the given shape (row-major values) to w as a version 1.0 .npy file.

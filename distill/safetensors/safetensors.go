@@ -37,6 +37,8 @@ import (
 	"strings"
 
 	"github.com/faildirs/faildirs/internal/atomicfile"
+
+	"github.com/gomlx/compute/dtypes/float16"
 )
 
 // MaxHeaderBytes bounds the JSON header size accepted by [Open] (the format's reference limit is 100 MB).
@@ -358,7 +360,7 @@ func (st *File) ReadFloat32Into(name string, dst []float32) error {
 		}
 	case "F16":
 		for i := range dst {
-			dst[i] = halfToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
+			dst[i] = float16.Float16(binary.LittleEndian.Uint16(raw[2*i:])).Float32()
 		}
 	default:
 		return fmt.Errorf("safetensors: %s: tensor %q has dtype %s, not a float type", info.File, name, info.DType)
@@ -368,26 +370,6 @@ func (st *File) ReadFloat32Into(name string, dst []float32) error {
 
 func isFloat(dtype string) bool {
 	return dtype == "F32" || dtype == "F64" || dtype == "F16" || dtype == "BF16"
-}
-
-// halfToFloat32 converts an IEEE 754 binary16 value to float32.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && frac == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal: value = frac · 2^-24
-		v := float32(frac) * float32(math.Ldexp(1, -24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
 // Tensor is one tensor to write. Exactly one of Data, U8 and Raw holds its values.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/compute/dtypes/float16"
 )
 
 func TestWriteReadRoundTrip(t *testing.T) {
@@ -64,7 +66,7 @@ func TestHalfPrecision(t *testing.T) {
 		want float32
 	}{{0x3c00, 1}, {0xc000, -2}, {0x3555, 0.333251953125}, {0x0001, 5.960464477539063e-08}, {0x7bff, 65504}, {0x8000, float32(math.Copysign(0, -1))}}
 	for _, tc := range tests {
-		if got := halfToFloat32(tc.bits); got != tc.want || math.Signbit(float64(got)) != math.Signbit(float64(tc.want)) {
+		if got := float16.Float16(tc.bits).Float32(); got != tc.want || math.Signbit(float64(got)) != math.Signbit(float64(tc.want)) {
 			t.Errorf("half %#04x → %v, want %v", tc.bits, got, tc.want)
 		}
 	}

@@ -255,23 +255,7 @@ func ResizeBicubic(src *RGB, w, h int) *RGB {
 		}
 		boundsH, kkH, ksizeH := coeffs(src.W, w)
 		tmp := NewRGB(w, last-first)
-		for y := range last - first {
-			in := src.Pix[(y+first)*src.W*3:]
-			out := tmp.Pix[y*w*3:]
-			for xx := range w {
-				xmin, n := boundsH[2*xx], boundsH[2*xx+1]
-				k := kkH[xx*ksizeH:]
-				var s0, s1, s2 int64 = 1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1)
-				for x := range n {
-					kv := int64(k[x])
-					px := in[(x+xmin)*3:]
-					s0 += int64(px[0]) * kv
-					s1 += int64(px[1]) * kv
-					s2 += int64(px[2]) * kv
-				}
-				out[xx*3], out[xx*3+1], out[xx*3+2] = clip8(s0), clip8(s1), clip8(s2)
-			}
-		}
+		horizontalPass(tmp, src, first, boundsH, kkH, ksizeH)
 		for i := range h {
 			boundsV[2*i] -= first
 		}
@@ -281,19 +265,48 @@ func ResizeBicubic(src *RGB, w, h int) *RGB {
 		return cur
 	}
 	out := NewRGB(w, h)
-	for yy := range h {
-		ymin, n := boundsV[2*yy], boundsV[2*yy+1]
-		k := kkV[yy*ksizeV:]
-		row := out.Pix[yy*w*3:]
+	verticalPass(out, cur, 0, boundsV, kkV, ksizeV)
+	return out
+}
+
+// horizontalPass resamples rows rowLo … rowLo+dst.H of src along x into dst (dst.W columns): output column xx is the
+// sum of the bounds[2xx+1] source pixels from bounds[2xx] weighted by kk[xx·ksize:], in Pillow's fixed point.
+func horizontalPass(dst, src *RGB, rowLo int, bounds []int, kk []int32, ksize int) {
+	for y := range dst.H {
+		in := src.Pix[(y+rowLo)*src.W*3:]
+		out := dst.Pix[y*dst.W*3:]
+		for xx := range dst.W {
+			xmin, n := bounds[2*xx], bounds[2*xx+1]
+			k := kk[xx*ksize:]
+			var s0, s1, s2 int64 = 1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1)
+			for x := range n {
+				kv := int64(k[x])
+				px := in[(x+xmin)*3:]
+				s0 += int64(px[0]) * kv
+				s1 += int64(px[1]) * kv
+				s2 += int64(px[2]) * kv
+			}
+			out[xx*3], out[xx*3+1], out[xx*3+2] = clip8(s0), clip8(s1), clip8(s2)
+		}
+	}
+}
+
+// verticalPass resamples src along y into dst (same width): output row yy sums the bounds[2yy+1] rows of src from
+// bounds[2yy] − rowLo, weighted by kk[yy·ksize:].
+func verticalPass(dst, src *RGB, rowLo int, bounds []int, kk []int32, ksize int) {
+	w := dst.W
+	for yy := range dst.H {
+		ymin, n := bounds[2*yy]-rowLo, bounds[2*yy+1]
+		k := kk[yy*ksize:]
+		row := dst.Pix[yy*w*3:]
 		for xx := range w * 3 {
 			var s int64 = 1 << (precisionBits - 1)
 			for y := range n {
-				s += int64(cur.Pix[(y+ymin)*w*3+xx]) * int64(k[y])
+				s += int64(src.Pix[(y+ymin)*w*3+xx]) * int64(k[y])
 			}
 			row[xx] = clip8(s)
 		}
 	}
-	return out
 }
 
 // ResizeCropBicubic returns the size×size region at (top, left) of ResizeBicubic(src, w, h) — the same bytes —
@@ -311,23 +324,7 @@ func ResizeCropBicubic(src *RGB, w, h, top, left, size int) *RGB {
 	mid := NewRGB(size, rowHi-rowLo) // columns left … left+size of the horizontal pass
 	if w != src.W {
 		boundsH, kkH, ksizeH := coeffsRange(src.W, w, left, left+size)
-		for y := range rowHi - rowLo {
-			in := src.Pix[(y+rowLo)*src.W*3:]
-			out := mid.Pix[y*size*3:]
-			for xx := range size {
-				xmin, n := boundsH[2*xx], boundsH[2*xx+1]
-				k := kkH[xx*ksizeH:]
-				var s0, s1, s2 int64 = 1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1)
-				for x := range n {
-					kv := int64(k[x])
-					px := in[(x+xmin)*3:]
-					s0 += int64(px[0]) * kv
-					s1 += int64(px[1]) * kv
-					s2 += int64(px[2]) * kv
-				}
-				out[xx*3], out[xx*3+1], out[xx*3+2] = clip8(s0), clip8(s1), clip8(s2)
-			}
-		}
+		horizontalPass(mid, src, rowLo, boundsH, kkH, ksizeH)
 	} else {
 		for y := range rowHi - rowLo {
 			copy(mid.Pix[y*size*3:(y+1)*size*3], src.Pix[((y+rowLo)*src.W+left)*3:])
@@ -337,18 +334,7 @@ func ResizeCropBicubic(src *RGB, w, h, top, left, size int) *RGB {
 		return mid
 	}
 	out := NewRGB(size, size)
-	for yy := range size {
-		ymin, n := boundsV[2*yy]-rowLo, boundsV[2*yy+1]
-		k := kkV[yy*ksizeV:]
-		row := out.Pix[yy*size*3:]
-		for xx := range size * 3 {
-			var s int64 = 1 << (precisionBits - 1)
-			for y := range n {
-				s += int64(mid.Pix[(y+ymin)*size*3+xx]) * int64(k[y])
-			}
-			row[xx] = clip8(s)
-		}
-	}
+	verticalPass(out, mid, rowLo, boundsV, kkV, ksizeV)
 	return out
 }
 
