@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/experiment"
@@ -56,17 +57,29 @@ report.html. Every expensive stage is cached under -work; Ctrl-C leaves the cach
 	if err != nil {
 		return err
 	}
-	p, err := prepare(spec, stderr, *quiet)
+	return runStages(ctx, spec, *quiet, stdout, stderr, (*experiment.Pipeline).WriteOutputs, experiment.SummaryFile,
+		experiment.ReportFile)
+}
+
+// runStages prepares the pipeline of spec, runs write on it into spec.Out, prints the summary and the files named
+// by wrote, and reports degenerate data (exit code 3).
+func runStages(ctx context.Context, spec experiment.Spec, quiet bool, stdout, stderr io.Writer,
+	write func(*experiment.Pipeline, context.Context, string) (*experiment.Summary, error), wrote ...string) error {
+	p, err := prepare(spec, stderr, quiet)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	s, err := p.WriteOutputs(ctx, spec.Out)
+	s, err := write(p, ctx, spec.Out)
 	if err != nil {
 		return err
 	}
 	printSummary(stdout, s)
-	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(spec.Out, experiment.ReportFile))
+	paths := make([]string, len(wrote))
+	for i, w := range wrote {
+		paths[i] = filepath.Join(spec.Out, w)
+	}
+	fmt.Fprintf(stdout, "wrote %s and the figures\n", strings.Join(paths, ", "))
 	return degenerate(s, stderr)
 }
 
@@ -92,18 +105,8 @@ spec.json. Continue with faildirs caption -dir DIR and faildirs report -dir DIR.
 	if err != nil {
 		return err
 	}
-	p, err := prepare(spec, stderr, *quiet)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	s, err := p.WriteFit(ctx, spec.Out)
-	if err != nil {
-		return err
-	}
-	printSummary(stdout, s)
-	fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(spec.Out, experiment.ModelFile), filepath.Join(spec.Out, experiment.DecisionsFile))
-	return degenerate(s, stderr)
+	return runStages(ctx, spec, *quiet, stdout, stderr, (*experiment.Pipeline).WriteFit, experiment.ModelFile,
+		experiment.DecisionsFile)
 }
 
 // dirSpec parses -dir DIR plus spec flags that override DIR/spec.json.

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/faildirs/faildirs/distill"
@@ -98,19 +96,8 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(spec.Colors) > 0 && spec.Data == experiment.FashionSpurious && len(spec.Colors) != 2 {
 		return cli.Usagef("-colors %q: want two colours, e.g. red,green", *colors)
 	}
-	p, err := prepare(spec, stderr, *quiet)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	s, err := p.WriteOutputs(ctx, spec.Out)
-	if err != nil {
-		return err
-	}
-	printSummary(stdout, s)
-	fmt.Fprintf(stdout, "wrote %s, %s and the figures\n", filepath.Join(spec.Out, experiment.SummaryFile),
-		filepath.Join(spec.Out, experiment.ReportFile))
-	return degenerate(s, stderr)
+	return runStages(ctx, spec, *quiet, stdout, stderr, (*experiment.Pipeline).WriteOutputs, experiment.SummaryFile,
+		experiment.ReportFile)
 }
 
 // classList parses comma-separated Fashion-MNIST class names or indices.
