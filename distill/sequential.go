@@ -17,8 +17,10 @@ const StatusNoMoreSignal Status = "no-more-signal"
 type SequentialOptions struct {
 	// MaxDirections is the most directions per class (default 3).
 	MaxDirections int `json:"max_directions"`
-	// MinSignal is the cross-validated balanced accuracy a later direction needs to count as failure signal
-	// (default 0.55; 0.5 is chance). The first direction is [Fit]'s and is always kept.
+	// MinSignal is the least cross-validated balanced accuracy a later direction needs to count as failure signal
+	// (default 0.55; 0.5 is chance). It must also beat chance by two standard errors of a coin-flip classifier on
+	// the rows it was fitted on, 0.5 + 2·0.25·√(1/errors + 1/correct), so a direction fitted on a handful of
+	// leftover errors does not count. The first direction is [Fit]'s and is always kept.
 	MinSignal float64 `json:"min_signal"`
 	// RefitAll refits every later direction on all of the class's validation examples (with the earlier
 	// directions projected out) instead of only on those no earlier direction flags. Projection alone rarely
@@ -144,7 +146,7 @@ func FitSequential(b compute.Backend, train, val Split, opts Options, seq Sequen
 					status = StatusNoMoreSignal
 				}
 				*f = ClassFit{Class: c, Status: status, NVal: f.NVal, NErrors: f.NErrors}
-			case f.Status.HasClassifier() && f.CVBalancedAcc >= seq.MinSignal:
+			case f.Status.HasClassifier() && f.CVBalancedAcc >= signalThreshold(seq.MinSignal, f.NErrors, f.NVal-f.NErrors):
 				d.Count[c]++
 			case f.Status.HasClassifier():
 				f.Status, f.W, f.B = StatusNoMoreSignal, nil, 0
@@ -180,6 +182,14 @@ func fitProjected(b compute.Backend, first *FailureModel, val Split, project [][
 		}
 	}
 	return model, nil
+}
+
+// signalThreshold is the cross-validated balanced accuracy a later direction needs (see SequentialOptions.MinSignal).
+func signalThreshold(minSignal float64, errors, correct int) float64 {
+	if errors == 0 || correct == 0 {
+		return math.Inf(1)
+	}
+	return max(minSignal, 0.5+0.5*math.Sqrt(1/float64(errors)+1/float64(correct)))
 }
 
 // projectOut removes from v its components along each of the unit vectors us, in order (for orthonormal us, the
