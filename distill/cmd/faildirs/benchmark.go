@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/benchmark"
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/experiment"
@@ -52,6 +53,9 @@ timing.json, benchmark.png, benchmark_settings.png and report.html. Embeddings a
 	if *out == "" {
 		return fmt.Errorf("-out: no output folder given")
 	}
+	if opts.Settings < 1 || opts.Epochs < 1 {
+		return fmt.Errorf("-settings %d, -epochs %d: want at least 1", opts.Settings, opts.Epochs)
+	}
 	if err := opts.Validate(); err != nil {
 		return err
 	}
@@ -62,15 +66,21 @@ timing.json, benchmark.png, benchmark_settings.png and report.html. Embeddings a
 	if *quiet {
 		opts.Progress = io.Discard
 	}
+	b, info, err := backend.New(backend.Options{})
+	if err != nil {
+		return err
+	}
+	defer b.Finalize()
+	fmt.Fprintf(stderr, "backend: %s\n", info)
 	if *clipModel != "" {
-		m, err := clip.Load(ctx, nil, *clipModel, clip.LoadOptions{Log: stderr})
+		m, err := clip.Load(ctx, b, *clipModel, clip.LoadOptions{Log: stderr})
 		if err != nil {
 			return err
 		}
 		defer m.Finalize()
 		opts.CLIP = m
 	}
-	res, err := benchmark.Run(ctx, nil, opts)
+	res, err := benchmark.Run(ctx, b, opts)
 	if err != nil {
 		return err
 	}
