@@ -26,6 +26,9 @@
 //     [FailureModel.Extremes]: the most negative (hard) and most positive (easy) examples of a class;
 //     [FailureModel.DecisionFor]: the same SVM applied to arbitrary vectors, e.g. CLIP text embeddings of
 //     captions (the hard caption describes how the failing images look).
+//   - [FitSequential]: several failure directions per class, each fitted with the earlier ones projected out on
+//     the validation examples they do not flag, until cross-validation shows no more signal (a second failure
+//     mode of a class; not in the paper).
 //   - Evaluation: [ErrorPrediction] (accuracy, balanced accuracy, precision, recall, AUROC of predicting the base
 //     model's errors, globally and per class) and [Surfacing] (the paper's metric: share of a known subgroup among
 //     the K most negative decision values of each class, against the base model's confidence and random

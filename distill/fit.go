@@ -303,6 +303,9 @@ type classPlan struct {
 	folds  [][]int // folds[c][j]: the fold of rows[c][j] (fitted classes only)
 	fitted []int   // the classes given to the solver, in increasing order
 	maxN   int     // the most validation examples of a fitted class
+	// project[c] are unit vectors projected out of class c's pre-processed rows, and out of its SVM's W, so the
+	// SVM is orthogonal to them ([FitSequential]); nil for [Fit].
+	project [][][]float32
 }
 
 // planClasses gives every class of val (nc classes) its status and the fitted classes their stratified folds.
@@ -382,6 +385,9 @@ func solveClasses(ctx context.Context, b compute.Backend, model *FailureModel, o
 	}
 	for g, c := range plan.fitted {
 		collectClass(&model.Fits[c], g, opts, pr, res, plan.folds[c], len(plan.rows[c]))
+		if plan.project != nil {
+			projectOut(model.Fits[c].W, plan.project[c])
+		}
 	}
 	return nil
 }
@@ -398,8 +404,13 @@ func preprocessRows(b compute.Backend, wh *Whitening, opts Options, val Split, p
 	pr.Weighting = svm.Balanced
 	apply := wh.rowFunc()
 	parallel.For(G, func(g int) {
-		for j, i := range plan.rows[plan.fitted[g]] {
-			apply(pr.X[(g*N+j)*D:(g*N+j+1)*D], val.Latents.Row(i))
+		c := plan.fitted[g]
+		for j, i := range plan.rows[c] {
+			row := pr.X[(g*N+j)*D : (g*N+j+1)*D]
+			apply(row, val.Latents.Row(i))
+			if plan.project != nil {
+				projectOut(row, plan.project[c])
+			}
 		}
 	})
 	return pr, nil

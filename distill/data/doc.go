@@ -28,7 +28,9 @@
 //   - Planted experiments on Fashion-MNIST, deterministic from a seed: [Spurious] (two close classes tinted with
 //     two colours, 4:1 majority colour per class in train, opposite majorities; group = label*2 + minority) and
 //     [Rare] (superclasses of Fashion-MNIST classes with one subclass per superclass rare in train; one group per
-//     subclass). [FashionDataset] is plain ten-class Fashion-MNIST.
+//     subclass). [Planted] is their general form: any number of classes, each made of groups (a Fashion-MNIST
+//     item in one tint or gray, with its own count per split), so colour and subclass slices mix freely.
+//     [FashionDataset] is plain ten-class Fashion-MNIST.
 //   - CelebA ([CelebAAge]): the paper's age task (old/young from "Young", groups by "Male": old women and young
 //     men are the minorities), 4:1 train, group-balanced validation, optional unlabeled pool.
 //   - ImageNet ([ImageNet]): the ILSVRC2012 folder layout, classes = sorted wnids, names from WordNet 3.0

@@ -36,5 +36,6 @@
 // and recall next to the minority share of the base model's errors — on the test split as it is (the natural mix)
 // and on two resampled views (group-balanced, and the training mix); the hard and easy captions and the caption
 // check. [Pipeline.WriteOutputs] writes summary.json, the fitted model (model.json), decisions.csv, captions.json,
-// PNG figures and a self-contained report.html.
+// PNG figures and a self-contained report.html. [WritePage] writes other results (the benchmark's) as a page in
+// the same style, from [Section]s and [Figure.HTML].
 package experiment

@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"caption":    {"the caption stage over an analysis folder: fitted model + CLIP + vocabulary -> captions.json", runCaption},
 		"fit":        {"the fit stage: embeddings + predictions -> model.json, decisions.csv, summary.json in an analysis folder", runFit},
 		"report":     {"the report stage over an analysis folder: PNG figures and a self-contained report.html", runReport},
+		"benchmark":  {"the planted-slice benchmark: N settings from one seed, every slice finder on the same inputs; benchmark.json, charts, report.html", runBenchmark},
 		"bench-clip": {"time CLIP's image and text towers (images/s, texts/s, GFLOP/s); random ViT-B/32 weights unless -model is given", runBenchClip},
 		"bench":      {"the speed figures of this build in one table, each against its reference measured in the same run (-ref: the reference scripts' folder)", runBench},
 		"bench-svm":  {"fit the failure SVMs on a benchmark folder (train/val/test .npy) and report fit time and test quality", runBenchSVM},
