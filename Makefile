@@ -45,7 +45,7 @@ labcheck:
 	go run ./distill/cmd/nbcheck -lab-check notebooks
 
 nbtest:
-	go run ./distill/cmd/nbcheck $(NOTEBOOKS)
+	go run ./distill/cmd/nbcheck -parallel 2 $(NOTEBOOKS)
 
 ## bench: the speed summary (faildirs bench; REF=<folder of the reference scripts> adds the reference figures),
 ## with the quick start's cached cell latency from nbcheck -times; writes results/bench.json

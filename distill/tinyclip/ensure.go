@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/internal/atomicfile"
 	"github.com/gomlx/compute"
+
+	"github.com/faildirs/faildirs/internal/lockfile"
 )
 
 // RecordFile is the name of the training record written beside the model files.
@@ -94,6 +97,23 @@ func Ensure(ctx context.Context, b compute.Backend, opts Options) (string, error
 	if err != nil {
 		return "", err
 	}
+	if Complete(dir) {
+		return dir, nil
+	}
+	// One process trains; another that needs the same model (a notebook beside a test run, two notebooks) waits
+	// for it and then uses its result.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return "", fmt.Errorf("tinyclip: %w", err)
+	}
+	lock, err := lockfile.Wait(ctx, dir, 2*time.Second, func(h *lockfile.HeldError) {
+		if opts.Log != nil {
+			fmt.Fprintf(opts.Log, "tinyclip: %v; waiting\n", h)
+		}
+	})
+	if err != nil {
+		return "", fmt.Errorf("tinyclip: %w", err)
+	}
+	defer lock.Release()
 	if Complete(dir) {
 		return dir, nil
 	}

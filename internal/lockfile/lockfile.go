@@ -16,7 +16,9 @@
 package lockfile
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -93,4 +95,27 @@ func readHolder(path string) Holder {
 		_ = json.Unmarshal(b, &h)
 	}
 	return h
+}
+
+// Wait acquires the lock of path like [Acquire], waiting while another live process holds it: it polls every
+// poll, calls waiting once with the first [*HeldError] (to say who is being waited for), and gives up when ctx
+// ends. Callers that wait for another process to produce the same result should check for it after Wait returns.
+func Wait(ctx context.Context, path string, poll time.Duration, waiting func(*HeldError)) (*Lock, error) {
+	told := false
+	for {
+		l, err := Acquire(path)
+		var held *HeldError
+		if err == nil || !errors.As(err, &held) || held.Stale {
+			return l, err
+		}
+		if !told && waiting != nil {
+			waiting(held)
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for %s: %w", path, context.Cause(ctx))
+		case <-time.After(poll):
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package lockfile
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -82,4 +83,32 @@ func TestDeadHolderIsStale(t *testing.T) {
 		t.Fatalf("after the holder died: %v", err)
 	}
 	_ = l.Release()
+}
+
+// TestWait waits for a held lock until its holder releases it, saying once whom it waits for, and gives up when
+// its context ends.
+func TestWait(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model")
+	first, err := Acquire(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waits := 0
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		first.Release()
+	}()
+	second, err := Wait(context.Background(), path, 10*time.Millisecond, func(h *HeldError) { waits++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waits != 1 {
+		t.Errorf("waiting was reported %d times, want once", waits)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := Wait(ctx, path, 10*time.Millisecond, nil); err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("waiting on a lock held past the deadline: %v", err)
+	}
+	second.Release()
 }

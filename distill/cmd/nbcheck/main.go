@@ -10,7 +10,7 @@
 //
 // Usage:
 //
-//	nbcheck [-out DIR] [-html DIR] [-timeout 900s] notebook.ipynb...
+//	nbcheck [-out DIR] [-html DIR] [-timeout 900s] [-parallel N] notebook.ipynb...
 //	nbcheck -install-kernel [-jupyter-data DIR]   # register the kernel for the user's Jupyter (make setup)
 //	nbcheck -lab DIR                              # the classic notebook server on DIR (make lab)
 //	nbcheck -lab-check DIR [-timeout 5m]          # the `make lab` path headless: server, kernel, one cell
@@ -35,6 +35,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faildirs/faildirs/distill/backend"
@@ -55,8 +56,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	jupyterData := fs.String("jupyter-data", "", "JUPYTER_DATA_DIR for the kernel (default: temporary; with -install-kernel: Jupyter's default)")
 	lab := fs.String("lab", "", "start the classic Jupyter notebook server on this folder with the GoNB kernel (make lab)")
 	labCheckDir := fs.String("lab-check", "", "check the -lab path headless on this folder: server, gonb kernel spec, one cell over the kernel channel")
+	parallel := fs.Int("parallel", 1, "notebooks executed at the same time")
 	timesOut := fs.String("times", "", "instead of checking, run each notebook's code cells twice through a Jupyter server and write the client-side seconds of each cell of the second run (every stage cached) to this JSON file")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *parallel < 1 {
+		fmt.Fprintf(stderr, "nbcheck: -parallel %d: want at least 1\n", *parallel)
 		return 2
 	}
 	if *lab != "" || *labCheckDir != "" {
@@ -134,18 +140,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer os.RemoveAll(tmp)
 		*outDir = tmp
 	}
+	// Notebooks run -parallel at a time (each its own nbconvert and kernel); results print in the order given.
+	type result struct {
+		problems []string
+		seconds  float64
+	}
+	results := make([]result, fs.NArg())
+	sem := make(chan struct{}, *parallel)
+	var wg sync.WaitGroup
+	for i, path := range fs.Args() {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			start := time.Now()
+			results[i] = result{execute(ctx, path, dataDir, *outDir, *htmlDir, *timeout), time.Since(start).Seconds()}
+		})
+	}
+	wg.Wait()
 	passed, failed := 0, 0
-	for _, path := range fs.Args() {
-		start := time.Now()
-		problems := execute(ctx, path, dataDir, *outDir, *htmlDir, *timeout)
-		if len(problems) == 0 {
+	for i, path := range fs.Args() {
+		r := results[i]
+		if len(r.problems) == 0 {
 			passed++
-			fmt.Fprintf(stdout, "PASS %s (%.1fs)\n", path, time.Since(start).Seconds())
+			fmt.Fprintf(stdout, "PASS %s (%.1fs)\n", path, r.seconds)
 			continue
 		}
 		failed++
-		fmt.Fprintf(stdout, "FAIL %s (%.1fs)\n", path, time.Since(start).Seconds())
-		for _, p := range problems {
+		fmt.Fprintf(stdout, "FAIL %s (%.1fs)\n", path, r.seconds)
+		for _, p := range r.problems {
 			fmt.Fprintf(stdout, "    %s\n", strings.ReplaceAll(p, "\n", "\n    "))
 		}
 	}

@@ -83,14 +83,15 @@ func TestPatchKernelSpec(t *testing.T) {
 // declared image output.
 func TestHarnessOnRealNotebooks(t *testing.T) {
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"-out", t.TempDir(),
+	code := run(context.Background(), []string{"-out", t.TempDir(), "-parallel", "2",
 		"testdata/passes.ipynb", "testdata/panics.ipynb", "testdata/missing_expectation.ipynb"}, &out, &errOut)
 	got := out.String()
 	t.Logf("harness output:\n%s\nstderr:\n%s", got, errOut.String())
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1", code)
 	}
-	for _, want := range []string{
+	last := -1
+	for _, want := range []string{ // in the order given, although two run at a time
 		"PASS testdata/passes.ipynb",
 		"FAIL testdata/panics.ipynb",
 		"panic: deliberate failure: sentinel 7f3a", // the failing cell's panic message is shown
@@ -98,9 +99,13 @@ func TestHarnessOnRealNotebooks(t *testing.T) {
 		"expected an output of type image/png",
 		"1 passed, 2 failed",
 	} {
-		if !strings.Contains(got, want) {
+		i := strings.Index(got, want)
+		if i < 0 {
 			t.Errorf("harness output lacks %q", want)
+		} else if i < last {
+			t.Errorf("%q comes out of order", want)
 		}
+		last = max(last, i)
 	}
 }
 
