@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/matrix"
@@ -75,9 +77,10 @@ func (p *Pipeline) LoadLatent(ctx context.Context) error {
 	})
 }
 
-// Embed computes (or loads) the raw image embeddings of train, val and test: from the base model's features, from
-// the spec's embedding files, or with the CLIP through package clip's resumable cache (fingerprinted by model,
-// preprocessing and images; an interrupted run resumes where it stopped).
+// Embed computes (or loads) the raw image embeddings of val, test and the train images the whitening statistics
+// come from (the whole train split, or its seeded sample: Spec.TrainSample, [Pipeline.EmbedPlan]): from the base
+// model's features, from the spec's embedding files, or with the CLIP through package clip's resumable cache
+// (fingerprinted by model, preprocessing and images; an interrupted run resumes where it stopped).
 func (p *Pipeline) Embed(ctx context.Context) error {
 	if p.Emb != nil {
 		return nil
@@ -92,15 +95,23 @@ func (p *Pipeline) Embed(ctx context.Context) error {
 	} else if err := p.LoadLatent(ctx); err != nil {
 		return err
 	}
+	plan := p.embedPlan()
+	if plan.Saved() > 0 {
+		p.logf("embedding %s", plan)
+	}
 	return p.stage("embeddings", func() (bool, error) {
 		emb := map[string]matrix.Dense{}
 		allCached := true
 		for _, name := range splitNames {
-			e, cached, err := p.embedSplit(ctx, name)
+			sp, key := p.Data.Split(name), name
+			if name == "train" && p.TrainRows != nil {
+				sp, key = sp.Subset(p.TrainRows), TrainSampleSplit
+			}
+			e, cached, err := p.embedImages(ctx, key, sp)
 			if err != nil {
 				return false, err
 			}
-			emb[name] = e
+			emb[key] = e
 			allCached = allCached && cached
 		}
 		p.Emb = emb
@@ -108,8 +119,74 @@ func (p *Pipeline) Embed(ctx context.Context) error {
 	})
 }
 
+// TrainSampleSplit is the key of [Pipeline.Emb] under which the train sample's embeddings are held when the
+// whitening statistics come from a sample (Pipeline.TrainRows); "train" is then embedded only when asked for.
+const TrainSampleSplit = "train-sample"
+
+// EmbedPlan counts the images the embeddings stage embeds: the train images of the whitening statistics (the
+// seeded sample, or all), val and test. Estimate turns it into a time at a measured throughput.
+type EmbedPlan struct {
+	// Train is the number of train images embedded, TrainAll the train split's size.
+	Train, TrainAll int
+	// Val and Test are the sizes of val and test.
+	Val, Test int
+}
+
+// Images is the number of images embedded.
+func (e EmbedPlan) Images() int { return e.Train + e.Val + e.Test }
+
+// Saved is the number of train images not embedded thanks to the sample.
+func (e EmbedPlan) Saved() int { return e.TrainAll - e.Train }
+
+// Estimate is the time the plan takes at imagesPerSecond, with the time the sample saves.
+func (e EmbedPlan) Estimate(imagesPerSecond float64) (total, saved time.Duration) {
+	if imagesPerSecond <= 0 {
+		return 0, 0
+	}
+	at := func(n int) time.Duration { return time.Duration(float64(n) / imagesPerSecond * float64(time.Second)) }
+	return at(e.Images()), at(e.Saved())
+}
+
+// String describes the plan, e.g. "10000 of 162770 train images (a seeded sample for the whitening statistics;
+// 152770 fewer to embed) + 19867 val + 19962 test = 49829 images".
+func (e EmbedPlan) String() string {
+	train := fmt.Sprintf("%d train", e.Train)
+	if e.Saved() > 0 {
+		train = fmt.Sprintf("%d of %d train images (a seeded sample for the whitening statistics; %d fewer to embed)",
+			e.Train, e.TrainAll, e.Saved())
+	}
+	return fmt.Sprintf("%s + %d val + %d test = %d images", train, e.Val, e.Test, e.Images())
+}
+
+// EmbedPlan loads the data and says how many images [Pipeline.Embed] embeds, e.g. to print a time estimate
+// before a long run.
+func (p *Pipeline) EmbedPlan(ctx context.Context) (EmbedPlan, error) {
+	if err := p.LoadData(ctx); err != nil {
+		return EmbedPlan{}, err
+	}
+	return p.embedPlan(), nil
+}
+
+func (p *Pipeline) embedPlan() EmbedPlan {
+	d := p.Data
+	e := EmbedPlan{Train: d.Train.Len(), TrainAll: d.Train.Len(), Val: d.Val.Len(), Test: d.Test.Len()}
+	if p.TrainRows != nil {
+		e.Train = len(p.TrainRows)
+	}
+	return e
+}
+
+// trainSample is the sample of train rows the whitening statistics come from (the zero value: every row).
+func (p *Pipeline) trainSample() distill.TrainSample {
+	t := distill.TrainSample{Size: p.Spec.TrainSample, Seed: p.Spec.DataSeed, Of: p.Data.Train.Len()}
+	if !t.Sampled() {
+		return distill.TrainSample{}
+	}
+	return t
+}
+
 // Embedding returns the raw embeddings of split name ("train", "val", "test" or "pool"), computing them when
-// needed.
+// needed (the whole train split even when the fit uses a sample of it).
 func (p *Pipeline) Embedding(ctx context.Context, name string) (matrix.Dense, error) {
 	if err := p.Embed(ctx); err != nil {
 		return matrix.Dense{}, err
@@ -117,7 +194,11 @@ func (p *Pipeline) Embedding(ctx context.Context, name string) (matrix.Dense, er
 	if e, ok := p.Emb[name]; ok {
 		return e, nil
 	}
-	e, _, err := p.embedSplit(ctx, name)
+	sp := p.Data.Split(name)
+	if sp == nil {
+		return matrix.Dense{}, fmt.Errorf("experiment: embeddings of %s: no such split", name)
+	}
+	e, _, err := p.embedImages(ctx, name, sp)
 	if err != nil {
 		return matrix.Dense{}, fmt.Errorf("experiment: embeddings of %s: %w", name, err)
 	}
@@ -125,16 +206,20 @@ func (p *Pipeline) Embedding(ctx context.Context, name string) (matrix.Dense, er
 	return e, nil
 }
 
-// embedSplit embeds one split and reports whether nothing had to be computed.
-func (p *Pipeline) embedSplit(ctx context.Context, name string) (matrix.Dense, bool, error) {
-	sp := p.Data.Split(name)
-	if sp == nil {
-		return matrix.Dense{}, false, fmt.Errorf("no split %q", name)
-	}
+// embedImages embeds split sp (of Data.Split(key), or the train sample) and reports whether nothing had to be
+// computed.
+func (p *Pipeline) embedImages(ctx context.Context, key string, sp *data.ImageSplit) (matrix.Dense, bool, error) {
 	if p.Spec.Latent == LatentFeatures {
+		name := key
+		if key == TrainSampleSplit {
+			name = "train"
+		}
 		f, ok := p.Base.Features[name]
 		if !ok {
 			return matrix.Dense{}, false, fmt.Errorf("the base model has no features of %s", name)
+		}
+		if key == TrainSampleSplit {
+			f = f.Select(p.TrainRows)
 		}
 		return f, true, nil
 	}
@@ -142,6 +227,7 @@ func (p *Pipeline) embedSplit(ctx context.Context, name string) (matrix.Dense, b
 		e, err := p.fromShards(sp)
 		return e, true, err
 	}
+	name := key
 	var src clip.ImageSource
 	if sp.Images != nil {
 		im := sp.Images
