@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/clip"
@@ -78,7 +77,7 @@ func (p *Pipeline) LoadLatent(ctx context.Context) error {
 }
 
 // Embed computes (or loads) the raw image embeddings of val, test and the train images the whitening statistics
-// come from (the whole train split, or its seeded sample: Spec.TrainSample, [Pipeline.EmbedPlan]): from the base
+// come from (the whole train split, or its seeded sample: Spec.TrainSample, Pipeline.TrainRows): from the base
 // model's features, from the spec's embedding files, or with the CLIP through package clip's resumable cache
 // (fingerprinted by model, preprocessing and images; an interrupted run resumes where it stopped).
 func (p *Pipeline) Embed(ctx context.Context) error {
@@ -95,9 +94,9 @@ func (p *Pipeline) Embed(ctx context.Context) error {
 	} else if err := p.LoadLatent(ctx); err != nil {
 		return err
 	}
-	plan := p.embedPlan()
-	if plan.Saved() > 0 {
-		p.logf("embedding %s", plan)
+	if p.TrainRows != nil {
+		p.logf("embedding %d of %d train images (a seeded sample for the whitening statistics; %d fewer to embed), %d val, %d test",
+			len(p.TrainRows), p.Data.Train.Len(), p.Data.Train.Len()-len(p.TrainRows), p.Data.Val.Len(), p.Data.Test.Len())
 	}
 	return p.stage("embeddings", func() (bool, error) {
 		emb := map[string]matrix.Dense{}
@@ -122,59 +121,6 @@ func (p *Pipeline) Embed(ctx context.Context) error {
 // TrainSampleSplit is the key of [Pipeline.Emb] under which the train sample's embeddings are held when the
 // whitening statistics come from a sample (Pipeline.TrainRows); "train" is then embedded only when asked for.
 const TrainSampleSplit = "train-sample"
-
-// EmbedPlan counts the images the embeddings stage embeds: the train images of the whitening statistics (the
-// seeded sample, or all), val and test. Estimate turns it into a time at a measured throughput.
-type EmbedPlan struct {
-	// Train is the number of train images embedded, TrainAll the train split's size.
-	Train, TrainAll int
-	// Val and Test are the sizes of val and test.
-	Val, Test int
-}
-
-// Images is the number of images embedded.
-func (e EmbedPlan) Images() int { return e.Train + e.Val + e.Test }
-
-// Saved is the number of train images not embedded thanks to the sample.
-func (e EmbedPlan) Saved() int { return e.TrainAll - e.Train }
-
-// Estimate is the time the plan takes at imagesPerSecond, with the time the sample saves.
-func (e EmbedPlan) Estimate(imagesPerSecond float64) (total, saved time.Duration) {
-	if imagesPerSecond <= 0 {
-		return 0, 0
-	}
-	at := func(n int) time.Duration { return time.Duration(float64(n) / imagesPerSecond * float64(time.Second)) }
-	return at(e.Images()), at(e.Saved())
-}
-
-// String describes the plan, e.g. "10000 of 162770 train images (a seeded sample for the whitening statistics;
-// 152770 fewer to embed) + 19867 val + 19962 test = 49829 images".
-func (e EmbedPlan) String() string {
-	train := fmt.Sprintf("%d train", e.Train)
-	if e.Saved() > 0 {
-		train = fmt.Sprintf("%d of %d train images (a seeded sample for the whitening statistics; %d fewer to embed)",
-			e.Train, e.TrainAll, e.Saved())
-	}
-	return fmt.Sprintf("%s + %d val + %d test = %d images", train, e.Val, e.Test, e.Images())
-}
-
-// EmbedPlan loads the data and says how many images [Pipeline.Embed] embeds, e.g. to print a time estimate
-// before a long run.
-func (p *Pipeline) EmbedPlan(ctx context.Context) (EmbedPlan, error) {
-	if err := p.LoadData(ctx); err != nil {
-		return EmbedPlan{}, err
-	}
-	return p.embedPlan(), nil
-}
-
-func (p *Pipeline) embedPlan() EmbedPlan {
-	d := p.Data
-	e := EmbedPlan{Train: d.Train.Len(), TrainAll: d.Train.Len(), Val: d.Val.Len(), Test: d.Test.Len()}
-	if p.TrainRows != nil {
-		e.Train = len(p.TrainRows)
-	}
-	return e
-}
 
 // trainSample is the sample of train rows the whitening statistics come from (the zero value: every row).
 func (p *Pipeline) trainSample() distill.TrainSample {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/faildirs/faildirs/distill"
@@ -37,8 +38,11 @@ func TestTrainSampleWhitening(t *testing.T) {
 	if got := p.SVM.Whitening.Sample; got != want {
 		t.Fatalf("model's whitening sample %+v, want %+v", got, want)
 	}
-	if plan, err := p.EmbedPlan(ctx); err != nil || plan.Train != 150 || plan.Saved() != nTrain-150 {
-		t.Fatalf("plan %+v (%v)", plan, err)
+	fresh := newTestPipeline(t, spec)
+	fresh.Spec.Work = t.TempDir() // an empty cache: every image pending
+	if e, err := fresh.EstimateEmbed(ctx); err != nil || e.Pending["train"] != 150 || e.Sampled != 150 || e.TrainAll != nTrain ||
+		!(e.SavedSeconds > 0) || !strings.Contains(e.String(), "seeded sample of 150 of its 600") {
+		t.Fatalf("estimate %+v (%v): %s", e, err, e)
 	}
 
 	// The whole train split on request; the sample's rows are its rows.
