@@ -284,7 +284,7 @@ func (b *bencher) tinyCLIP() ([]benchRow, error) {
 	}, nil
 }
 
-// svm fits the failure SVMs on the synthetic benchmark folders sets with bench-svm and the reference's SVC recipe.
+// svm fits the failure SVMs on the given synthetic sets with bench-svm and the reference's SVC recipe.
 func (b *bencher) svm(dataDir string, withRef bool, sets []string) ([]benchRow, error) {
 	if dataDir == "" {
 		gen := b.script("gen_data.py")
