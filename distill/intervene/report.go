@@ -200,8 +200,8 @@ func (c Comparison) Sentence() string {
 	if c.Beats {
 		verdict = "beats random"
 	}
-	return fmt.Sprintf("K=%d, %s accuracy: SVM %s vs random %s: difference %+.3f against the larger std %.3f — SVM selection %s",
-		c.K, MetricTitle(c.Metric), c.SVM, c.Random, c.SVM.Mean-c.Random.Mean, c.Margin, verdict)
+	return fmt.Sprintf("K=%d, %s accuracy: SVM %s vs random %s: difference %+.3f against the larger std %.3f — SVM selection %s (per seed, SVM − random: %+.3f ± %.3f)",
+		c.K, MetricTitle(c.Metric), c.SVM, c.Random, c.SVM.Mean-c.Random.Mean, c.Margin, verdict, c.Paired.Mean, c.Paired.Std)
 }
 
 // Section returns the interventions' section of a report page: the protocol, the tables, the charts, the

@@ -175,6 +175,9 @@ type Comparison struct {
 	Random Stat    `json:"random"`
 	Margin float64 `json:"margin"`
 	Beats  bool    `json:"beats"`
+	// Paired is the per-seed difference SVM − random (both retrained with the same seed): its mean ± std over the
+	// seeds both ran, a second view that removes the seed-to-seed variation the two share.
+	Paired Stat `json:"paired"`
 }
 
 // Timing records the run's wall-clock times (timing.json; not part of the deterministic result).
@@ -299,6 +302,19 @@ func compare(r *Result) []Comparison {
 		c := Comparison{K: k, Metric: metric, SVM: svm.Stats[metric], Random: rnd.Stats[metric]}
 		c.Margin = math.Max(c.SVM.Std, c.Random.Std)
 		c.Beats = c.SVM.Mean-c.Random.Mean > c.Margin
+		bySeed := map[uint64]float64{}
+		for _, run := range r.Runs {
+			if run.Method == string(SelectRandom) && run.K == k {
+				bySeed[run.Seed] = run.Metrics.Get(metric)
+			}
+		}
+		var diffs []float64
+		for _, run := range r.Runs {
+			if v, ok := bySeed[run.Seed]; ok && run.Method == string(SelectSVM) && run.K == k {
+				diffs = append(diffs, run.Metrics.Get(metric)-v)
+			}
+		}
+		c.Paired = stat(diffs)
 		out = append(out, c)
 	}
 	return out
