@@ -190,6 +190,12 @@ func (r *Result) Fprint(w io.Writer) error {
 	for _, c := range r.Comparisons {
 		fmt.Fprintf(&b, "%s\n", c.Sentence())
 	}
+	if f := r.PoolFlagged; f != nil {
+		fmt.Fprintf(&b, "pool: %s\n", f)
+	}
+	if f := r.TrainFlagged; f != nil {
+		fmt.Fprintf(&b, "training set: %s\n", f)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -289,6 +295,8 @@ Standard deviations are over seeds (n−1).</p>
 {{with .Sentences}}<p><b>SVM selection against random</b> (it beats random when its mean exceeds random's by more
 than the larger of the two standard deviations):</p>
 <ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{with $R.PoolFlagged}}<p>Pool: {{.}}.</p>{{end}}
+{{with $R.TrainFlagged}}<p>Training set: {{.}}.</p>{{end}}
 {{if .GroupNames}}<h3>Test accuracy per group (mean ± std)</h3>
 <table>
 <tr><th>method</th>{{range .GroupNames}}<th>{{.}}</th>{{end}}</tr>

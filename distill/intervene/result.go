@@ -49,6 +49,11 @@ type Result struct {
 	SVMs []ClassSVM `json:"svms"`
 	// HardSubsets are, per class with captions, the test images nearest the class's hardest caption.
 	HardSubsets []HardSubset `json:"hard_subsets,omitempty"`
+	// TrainFlagged and PoolFlagged are the examples the SVMs flag (decision value ≤ 0) in the training set (what the
+	// reweighting schemes act on) and in the pool (what SVM selection draws from first), against the true minority
+	// groups; nil without groups, or when no method uses the split.
+	TrainFlagged *Flagged `json:"train_flagged,omitempty"`
+	PoolFlagged  *Flagged `json:"pool_flagged,omitempty"`
 	// Base is the test evaluation of the model the SVMs were fitted on (the spec's seed).
 	Base Metrics `json:"base_model"`
 	// Runs holds every retrained model's evaluation, in run order.
@@ -71,6 +76,45 @@ type Dataset struct {
 	Val     int          `json:"val"`
 	Test    int          `json:"test"`
 	Pool    int          `json:"pool,omitempty"`
+}
+
+// Flagged counts a split's examples flagged by the SVMs (decision value ≤ 0, classes with an SVM only) against
+// its minority groups.
+type Flagged struct {
+	N               int `json:"n"`
+	Flagged         int `json:"flagged"`
+	Minority        int `json:"minority"`
+	FlaggedMinority int `json:"flagged_minority"`
+}
+
+// Precision is the minority share of the flagged examples; Recall the flagged share of the minority.
+func (f Flagged) Precision() float64 { return ratio(f.FlaggedMinority, f.Flagged) }
+
+// Recall is the share of the minority examples that are flagged.
+func (f Flagged) Recall() float64 { return ratio(f.FlaggedMinority, f.Minority) }
+
+func (f Flagged) String() string {
+	return fmt.Sprintf("the SVMs flag %d of %d images; %d of the %d minority images are flagged (recall %.3f, precision %.3f)",
+		f.Flagged, f.N, f.FlaggedMinority, f.Minority, f.Recall(), f.Precision())
+}
+
+// flagged counts the flagged and minority examples of a split.
+func flagged(labels, groups []int, dv []float32, skip, minority []bool) *Flagged {
+	f := &Flagged{N: len(labels)}
+	for i, l := range labels {
+		m := minority[groups[i]]
+		fl := !skip[l] && dv[i] <= 0
+		if m {
+			f.Minority++
+		}
+		if fl {
+			f.Flagged++
+			if m {
+				f.FlaggedMinority++
+			}
+		}
+	}
+	return f
 }
 
 // ClassSVM is one class's SVM as the methods use it.

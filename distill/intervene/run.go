@@ -204,6 +204,12 @@ func Run(ctx context.Context, p *experiment.Pipeline, opts Options) (*Result, er
 		for i, g := range d.Train.Groups {
 			trainMinority[i] = minority[g]
 		}
+		if kinds[KindReweight] {
+			r.TrainFlagged = flagged(d.Train.Labels, d.Train.Groups, trainDV, skip, minority)
+		}
+		if kinds[KindPool] {
+			r.PoolFlagged = flagged(poolLabels, d.Pool.Groups, poolDV, skip, minority)
+		}
 	}
 
 	type job struct {

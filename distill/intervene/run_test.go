@@ -79,6 +79,13 @@ func TestRunTiny(t *testing.T) {
 	if !slices.Equal(res.Metrics, []string{MetricOverall, MetricWorstGroup, MetricMinority, MetricHardSubset}) {
 		t.Errorf("metrics %v", res.Metrics)
 	}
+	// The flagged counts: 2×200 train images, 2×40 of them minority (4:1); 2×60 pool images, 2×12 minority.
+	if f := res.TrainFlagged; f == nil || f.N != 400 || f.Minority != 80 || f.FlaggedMinority > f.Flagged || f.FlaggedMinority > f.Minority {
+		t.Errorf("train flagged %+v", f)
+	}
+	if f := res.PoolFlagged; f == nil || f.N != 120 || f.Minority != 24 || f.FlaggedMinority > f.Flagged {
+		t.Errorf("pool flagged %+v", f)
+	}
 	// Seeds change the retrained model.
 	if a, b := res.Runs[0].Metrics, res.Runs[1].Metrics; a.Overall == b.Overall && slices.Equal(a.Groups, b.Groups) {
 		t.Error("seeds 3 and 4 gave the same base model")
