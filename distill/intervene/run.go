@@ -128,7 +128,8 @@ func slicesCompact[T int | uint64](v []T) []T {
 // and the pool with them, then, per method, budget and seed, retrains the base model from scratch through
 // [experiment.Pipeline.TrainBase] (cached by data, settings, seed, weights and added examples: a rerun loads
 // finished runs, an interrupted one resumes) and evaluates it on test. The pipeline must train its base model (no
-// predictions CSVs); pool selections need a pool split, the oracle needs ground-truth minority groups.
+// predictions CSVs, no weights file); pool selections need a pool split, the oracle needs ground-truth minority
+// groups (checked before any training).
 func Run(ctx context.Context, p *experiment.Pipeline, opts Options) (*Result, error) {
 	start := time.Now()
 	opts = opts.WithDefaults(p.Spec.Seed)
@@ -138,7 +139,10 @@ func Run(ctx context.Context, p *experiment.Pipeline, opts Options) (*Result, er
 	if p.Spec.Preds != "" {
 		return nil, fmt.Errorf("intervene: the base model comes from predictions CSVs (%s); interventions retrain it here", p.Spec.Preds)
 	}
-	if err := p.Fit(ctx); err != nil {
+	if p.Spec.Weights != "" {
+		return nil, fmt.Errorf("intervene: the spec has a weights file (%s); interventions set the training weights themselves", p.Spec.Weights)
+	}
+	if err := p.LoadData(ctx); err != nil {
 		return nil, err
 	}
 	d := p.Data
@@ -161,6 +165,10 @@ func Run(ctx context.Context, p *experiment.Pipeline, opts Options) (*Result, er
 	minority := minoritySet(p)
 	if kinds[KindOracle] && minority == nil {
 		return nil, fmt.Errorf("intervene: the oracle needs ground-truth minority groups, and data %s has none", d.Name)
+	}
+	// Everything that can be checked is checked: now the base model, the embeddings and the SVMs.
+	if err := p.Fit(ctx); err != nil {
+		return nil, err
 	}
 	skip := make([]bool, nc)
 	for _, c := range p.SVM.Classes() {

@@ -220,3 +220,44 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return rows
 }
+
+// TestRunChecksBeforeTraining: a pool selection without a pool, and a spec with its own weights file, fail before
+// any model is trained.
+func TestRunChecksBeforeTraining(t *testing.T) {
+	if _, err := data.LoadFashion(""); err != nil {
+		t.Fatalf("Fashion-MNIST is needed (make setup installs Debian's dataset-fashion-mnist): %v", err)
+	}
+	b, _, err := backend.Go()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	dir := t.TempDir()
+	weights := filepath.Join(dir, "w.csv")
+	if err := os.WriteFile(weights, []byte("id,weight\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		spec    experiment.Spec
+		methods []string
+		want    string
+	}{
+		{experiment.Spec{PoolPerClass: -1}, []string{MethodBase, string(SelectSVM)}, "pool selection needs a pool split"},
+		{experiment.Spec{Weights: weights}, []string{MethodBase, string(Balanced)}, "interventions set the training weights themselves"},
+		{experiment.Spec{}, []string{MethodBase, "lime"}, `unknown method "lime"`},
+	} {
+		c.spec.Data, c.spec.TrainPerClass, c.spec.Latent, c.spec.Work = experiment.FashionSpurious, 50, experiment.LatentRandom, filepath.Join(dir, "work")
+		p, err := experiment.New(b, c.spec, experiment.Options{Progress: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Run(context.Background(), p, Options{Methods: c.methods, Seeds: []uint64{1}})
+		p.Close()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err %v, want %q", c.methods, err, c.want)
+		}
+		if p.Preds != nil {
+			t.Errorf("%v: the base model was trained before the check", c.methods)
+		}
+	}
+}

@@ -39,6 +39,9 @@ and DIR/runs/ (each run's selection or weights). Every retraining is cached unde
 	if spec.Preds != "" {
 		return cli.Usagef("-preds: interventions retrain the base model here; predictions CSVs cannot be retrained")
 	}
+	if spec.Weights != "" {
+		return cli.Usagef("-weights: interventions set the training weights themselves")
+	}
 	p, err := prepare(spec, stderr, *quiet)
 	if err != nil {
 		return err

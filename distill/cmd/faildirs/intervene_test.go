@@ -52,6 +52,7 @@ func TestInterveneCommand(t *testing.T) {
 		{[]string{"intervene", "-seeds", "-1", "-out", dir}, "is not a seed"},
 		{[]string{"intervene", "-methods", "svm,svm", "-out", dir}, `method "svm" given twice`},
 		{[]string{"intervene", "-latent", "random"}, "-out: no output folder"},
+		{[]string{"intervene", "-weights", "w.csv", "-out", dir}, "-weights: interventions set the training weights themselves"},
 		{[]string{"intervene", "-out", dir, "extra"}, `unexpected argument "extra"`},
 	} {
 		var stdout, stderr bytes.Buffer
