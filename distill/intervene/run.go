@@ -220,76 +220,17 @@ func Run(ctx context.Context, p *experiment.Pipeline, opts Options) (*Result, er
 		}
 	}
 
-	type job struct {
-		method string
-		kind   string
-		k      int
-		seed   uint64
-	}
-	var jobs []job
-	for _, m := range opts.Methods {
-		kind, _ := KindOf(m)
-		ks := []int{0}
-		if kind == KindPool {
-			ks = opts.Ks
-		}
-		for _, k := range ks {
-			for _, s := range opts.Seeds {
-				jobs = append(jobs, job{m, kind, k, s})
-			}
-		}
-	}
+	sc := &scores{data: d, nc: nc, skip: skip, minority: minority, trainMinority: trainMinority, trainDV: trainDV,
+		poolDV: poolDV, poolConf: poolConf, poolLabels: poolLabels}
+	jobs := plan(opts)
 	for n, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		t0 := time.Now()
-		var tr experiment.Training
-		seed := j.seed
-		tr.Seed = &seed
-		run := RunResult{Method: j.method, Kind: j.kind, K: j.k, Seed: j.seed}
-		var file string
-		var write func(w io.Writer) error
-		switch j.kind {
-		case KindPool:
-			sel, err := selectPool(Selector(j.method), poolLabels, poolDV, poolConf, nc, j.k, j.seed, skip)
-			if err != nil {
-				return nil, err
-			}
-			tr.AddPool = sel
-			run.Added = len(sel)
-			file = fmt.Sprintf("selection-%s-k%d.csv", j.method, j.k)
-			if j.method == string(SelectRandom) {
-				file = fmt.Sprintf("selection-%s-k%d-seed%d.csv", j.method, j.k, j.seed)
-			}
-			write = func(w io.Writer) error { return writeSelection(w, d, sel, poolDV, poolConf) }
-			if minority != nil {
-				for _, i := range sel {
-					if minority[d.Pool.Groups[i]] {
-						run.AddedMinority++
-					}
-				}
-			}
-		case KindBase:
-			if trainMinority != nil {
-				run.MinorityWeight = minorityShare(ones(len(trainMinority)), trainMinority)
-			}
-		case KindReweight, KindOracle:
-			var w []float32
-			if j.kind == KindReweight {
-				w, err = Weights(Scheme(j.method), d.Train.Labels, trainDV, nc, skip)
-			} else {
-				w, err = OracleWeights(Scheme(strings.TrimPrefix(j.method, OraclePrefix)), d.Train.Labels, trainMinority, nc)
-			}
-			if err != nil {
-				return nil, err
-			}
-			tr.Weights = w
-			file = fmt.Sprintf("weights-%s.csv", j.method)
-			write = func(wr io.Writer) error { return writeWeights(wr, d.Train.IDs, w) }
-			if trainMinority != nil {
-				run.MinorityWeight = minorityShare(w, trainMinority)
-			}
+		tr, run, file, write, err := sc.training(j)
+		if err != nil {
+			return nil, err
 		}
 		if file != "" && opts.Out != "" {
 			run.File = filepath.ToSlash(filepath.Join("runs", file))
@@ -322,6 +263,91 @@ func Run(ctx context.Context, p *experiment.Pipeline, opts Options) (*Result, er
 	r.timing.Total = time.Since(start).Seconds()
 	r.timing.Backend = p.BackendInfo.String()
 	return r, nil
+}
+
+// job is one retraining: a method, its budget (pool selections) and a seed.
+type job struct {
+	method, kind string
+	k            int
+	seed         uint64
+}
+
+// plan lists the retrainings in order: per method, per budget, per seed.
+func plan(opts Options) []job {
+	var jobs []job
+	for _, m := range opts.Methods {
+		kind, _ := KindOf(m)
+		ks := []int{0}
+		if kind == KindPool {
+			ks = opts.Ks
+		}
+		for _, k := range ks {
+			for _, s := range opts.Seeds {
+				jobs = append(jobs, job{m, kind, k, s})
+			}
+		}
+	}
+	return jobs
+}
+
+// scores are what the methods choose by: the data, the decision values of train and pool, the base model's pool
+// confidences, the classes without an SVM and the minority groups.
+type scores struct {
+	data                      *data.Dataset
+	nc                        int
+	skip, minority            []bool
+	trainMinority             []bool
+	trainDV, poolDV, poolConf []float32
+	poolLabels                []int
+}
+
+// training returns what job j trains on, the run's record so far, and the name and writer of its selection or
+// weights file ("" for base).
+func (s *scores) training(j job) (experiment.Training, RunResult, string, func(io.Writer) error, error) {
+	seed := j.seed
+	tr := experiment.Training{Seed: &seed}
+	run := RunResult{Method: j.method, Kind: j.kind, K: j.k, Seed: j.seed}
+	d := s.data
+	switch j.kind {
+	case KindPool:
+		sel, err := selectPool(Selector(j.method), s.poolLabels, s.poolDV, s.poolConf, s.nc, j.k, j.seed, s.skip)
+		if err != nil {
+			return tr, run, "", nil, err
+		}
+		tr.AddPool, run.Added = sel, len(sel)
+		if s.minority != nil {
+			for _, i := range sel {
+				if s.minority[d.Pool.Groups[i]] {
+					run.AddedMinority++
+				}
+			}
+		}
+		file := fmt.Sprintf("selection-%s-k%d.csv", j.method, j.k)
+		if j.method == string(SelectRandom) {
+			file = fmt.Sprintf("selection-%s-k%d-seed%d.csv", j.method, j.k, j.seed)
+		}
+		return tr, run, file, func(w io.Writer) error { return writeSelection(w, d, sel, s.poolDV, s.poolConf) }, nil
+	case KindReweight, KindOracle:
+		var w []float32
+		var err error
+		if j.kind == KindReweight {
+			w, err = Weights(Scheme(j.method), d.Train.Labels, s.trainDV, s.nc, s.skip)
+		} else {
+			w, err = OracleWeights(Scheme(strings.TrimPrefix(j.method, OraclePrefix)), d.Train.Labels, s.trainMinority, s.nc)
+		}
+		if err != nil {
+			return tr, run, "", nil, err
+		}
+		tr.Weights = w
+		if s.trainMinority != nil {
+			run.MinorityWeight = minorityShare(w, s.trainMinority)
+		}
+		return tr, run, fmt.Sprintf("weights-%s.csv", j.method), func(wr io.Writer) error { return writeWeights(wr, d.Train.IDs, w) }, nil
+	}
+	if s.trainMinority != nil { // base: the unweighted training set's minority share
+		run.MinorityWeight = minorityShare(ones(len(s.trainMinority)), s.trainMinority)
+	}
+	return tr, run, "", nil, nil
 }
 
 // label names a method and its budget: "svm K=100", "balanced".
