@@ -192,9 +192,18 @@ func Run(ctx context.Context, p *experiment.Pipeline, opts Options) (*Result, er
 	r.Notes = append(r.Notes, ev.notes...)
 	r.Base = ev.eval(p.Preds["test"])
 
-	// The scores the methods choose by.
-	trainDV := p.Decisions["train"]
-	var poolDV, poolConf []float32
+	// The scores the methods choose by: every training example's decision value (reweighting), the pool's decision
+	// values and the base model's confidences (pool selection).
+	var trainDV, poolDV, poolConf []float32
+	if kinds[KindReweight] {
+		train, err := p.Split(ctx, "train")
+		if err != nil {
+			return nil, err
+		}
+		if trainDV, err = p.SVM.Decision(train); err != nil {
+			return nil, err
+		}
+	}
 	var poolLabels []int
 	if kinds[KindPool] {
 		pool, err := p.Split(ctx, "pool")
