@@ -15,16 +15,21 @@ import (
 
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/experiment"
+	"github.com/faildirs/faildirs/distill/smoke"
 )
 
-// celebaAttributes are the 40 attribute names of CelebA's list_attr_celeba.txt, in the file's order.
-var celebaAttributes = strings.Fields(`5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips
-Big_Nose Black_Hair Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin Eyeglasses Goatee Gray_Hair
-Heavy_Makeup High_Cheekbones Male Mouth_Slightly_Open Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose
-Receding_Hairline Rosy_Cheeks Sideburns Smiling Straight_Hair Wavy_Hair Wearing_Earrings Wearing_Hat
-Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young`)
+// celebaLayout writes a small CelebA in the dataset's own layout (package smoke) with the given per-partition
+// group counts {old male, old female, young female, young male}.
+func celebaLayout(t *testing.T, counts [3][4]int) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "celeba")
+	if err := smoke.WriteCelebA(root, smoke.CelebAConfig{Counts: counts, Size: 20, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
 
-// writeJPEG writes a w×h JPEG of colour c with seeded noise.
+// writeNoisyJPEG writes a w×h JPEG of colour c with seeded noise.
 func writeNoisyJPEG(t *testing.T, path string, w, h int, c color.RGBA, rng *rand.Rand) {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -44,64 +49,9 @@ func writeNoisyJPEG(t *testing.T, path string, w, h int, c color.RGBA, rng *rand
 	}
 }
 
-// celebaLayout writes a small CelebA in the dataset's own layout: img_align_celeba/NNNNNN.jpg,
-// list_attr_celeba.txt (count, the 40 names, one ±1 row per image) and list_eval_partition.txt. Per partition and
-// group {old male, old female, young female, young male} the counts are given; young images are brighter, men
-// bluer, with noise, so a small model learns age partly through gender.
-func celebaLayout(t *testing.T, counts [3][4]int) string {
-	t.Helper()
-	root := t.TempDir()
-	rng := rand.New(rand.NewPCG(1, 2))
-	var attr, part strings.Builder
-	n := 0
-	for p, groups := range counts {
-		for g, cnt := range groups {
-			for range cnt {
-				n++
-				name := fmt.Sprintf("%06d.jpg", n)
-				young, male := g >= 2, g == 0 || g == 3
-				attr.WriteString(name)
-				for _, a := range celebaAttributes {
-					v := rng.IntN(2) == 0
-					switch a {
-					case "Young":
-						v = young
-					case "Male":
-						v = male
-					}
-					if v {
-						attr.WriteString("  1")
-					} else {
-						attr.WriteString(" -1")
-					}
-				}
-				attr.WriteString("\n")
-				fmt.Fprintf(&part, "%s %d\n", name, p)
-				c := color.RGBA{R: 90, G: 90, B: 90, A: 255}
-				if young {
-					c.R, c.G = 150, 150
-				}
-				if male {
-					c.B += 80
-				}
-				writeNoisyJPEG(t, filepath.Join(root, "img_align_celeba", name), 18, 22, c, rng)
-			}
-		}
-	}
-	writeFile(t, filepath.Join(root, "list_attr_celeba.txt"), fmt.Sprintf("%d\n%s\n%s", n, strings.Join(celebaAttributes, " "), attr.String()))
-	writeFile(t, filepath.Join(root, "list_eval_partition.txt"), part.String())
-	return root
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // imagenetLayout writes a small ILSVRC2012-layout folder: train/<wnid>/<wnid>_N.JPEG and val/<wnid>/..., with real
-// WordNet ids (tench, goldfinch, pizza), each class a colour with noise.
+// WordNet ids (tench, goldfinch, pizza), each class a close colour with heavy noise, so that a small model trained
+// here makes errors (package smoke's folder has plainly distinct classes and its own predictions).
 func imagenetLayout(t *testing.T, perClass, valPerClass int) string {
 	t.Helper()
 	root := t.TempDir()
@@ -127,7 +77,7 @@ func TestAnalyzeCelebALayout(t *testing.T) {
 	t.Setenv(backend.EnvBackend, "go")
 	root := celebaLayout(t, [3][4]int{{60, 20, 60, 25}, {12, 12, 12, 12}, {24, 12, 24, 12}})
 	work, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
-	common := []string{"-data", "celeba", "-data-dir", root, "-model", "mlp", "-image-size", "16", "-epochs", "2",
+	common := []string{"-data", "celeba", "-data-dir", root, "-model", "mlp", "-image-size", "16", "-epochs", "20",
 		"-latent", "random", "-work", work, "-quiet"}
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), append([]string{"analyze", "-out", out}, common...), &stdout, &stderr); code != 0 {
