@@ -201,7 +201,10 @@ func TestBadConfig(t *testing.T) {
 	}{
 		{"negative count", WriteCelebA(dir, CelebAConfig{Counts: [3][4]int{{-1}}}), "counts[0][0] = -1"},
 		{"tiny celeba", WriteCelebA(dir, CelebAConfig{Size: 4}), "size 4"},
-		{"bad wnid", func() error { _, err := WriteImageNet(dir, ImageNetConfig{WNIDs: []string{"n01440764", "cat"}}); return err }(), `"cat"`},
+		{"bad wnid", func() error {
+			_, err := WriteImageNet(dir, ImageNetConfig{WNIDs: []string{"n01440764", "cat"}})
+			return err
+		}(), `"cat"`},
 		{"one class", func() error { _, err := WriteImageNet(dir, ImageNetConfig{WNIDs: []string{"n01440764"}}); return err }(), "two distinct"},
 		{"error rate", func() error { _, err := WriteImageNet(dir, ImageNetConfig{HardError: 1.5}); return err }(), "hard_error 1.5"},
 	}
