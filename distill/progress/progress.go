@@ -52,7 +52,8 @@ const (
 
 // New starts a bar for total steps. A nil w means: an HTML bar in a GoNB notebook, otherwise stderr.
 // Writers that are not terminals (files, pipes, buffers) get plain lines at most every 10 seconds plus a final one.
-// total may be 0 (unknown): then only the count and rate are shown.
+// total may be 0 (unknown): then only the count and rate are shown. Nothing is drawn until the first step is
+// done, and a bar finished without any step (work found in a cache) draws nothing at all.
 func New(w io.Writer, label string, total int) *Bar {
 	b := &Bar{w: w, label: label, total: total, start: time.Now(), drawn: -1}
 	switch {
@@ -66,7 +67,6 @@ func New(w io.Writer, label string, total int) *Bar {
 	default:
 		b.mode, b.minInterval = modeFor(w)
 	}
-	b.draw(true)
 	return b
 }
 
@@ -88,7 +88,10 @@ func (b *Bar) Add(n int) {
 		return
 	}
 	b.done += n
-	b.draw(false)
+	if b.done == 0 {
+		return
+	}
+	b.draw(b.drawn < 0)
 }
 
 // Done marks the job finished and draws the final state.
@@ -99,6 +102,9 @@ func (b *Bar) Done() {
 		return
 	}
 	b.finished = true
+	if b.drawn < 0 && b.done == 0 { // nothing ran: no bar
+		return
+	}
 	if b.mode != modeLines || b.drawn != b.done { // a log already showing the final count gets no repeat line
 		b.draw(true)
 	}

@@ -51,3 +51,30 @@ func sum(xs []int) int {
 	}
 	return s
 }
+
+// TestBarSilentWithoutWork checks that a bar finished without any step (a cached stage) prints nothing, and that
+// the first step draws at once.
+func TestBarSilentWithoutWork(t *testing.T) {
+	for _, total := range []int{0, 5} {
+		var buf bytes.Buffer
+		b := New(&buf, "embedding images", total)
+		b.Add(0)
+		b.Done()
+		if buf.Len() != 0 {
+			t.Errorf("total %d: a bar without work printed %q", total, buf.String())
+		}
+	}
+	var buf bytes.Buffer
+	b := New(&buf, "work", 5)
+	if buf.Len() != 0 {
+		t.Fatalf("New drew before any work: %q", buf.String())
+	}
+	b.Add(1)
+	if !strings.Contains(buf.String(), "1/5") {
+		t.Fatalf("first step not drawn: %q", buf.String())
+	}
+	b.Done()
+	if lines := strings.Split(strings.TrimSpace(buf.String()), "\n"); len(lines) != 1 {
+		t.Fatalf("a log already showing the final count got more lines: %q", buf.String())
+	}
+}
