@@ -159,8 +159,7 @@ func (p *Pipeline) embedSplit(ctx context.Context, name string) (matrix.Dense, b
 	if err := os.MkdirAll(p.Spec.Work, 0o755); err != nil {
 		return matrix.Dense{}, false, err
 	}
-	cache := filepath.Join(p.Spec.Work, fmt.Sprintf("emb-%s-%s.safetensors", fingerprint(modelFP, p.CLIP.Preprocess.String(),
-		idsFingerprint(sp)), name))
+	cache := p.embedCachePath(sp, modelFP)
 	res, err := p.CLIP.EmbedImages(ctx, src, clip.EmbedOptions{BatchSize: p.Spec.EmbedBatch, Progress: p.Progress,
 		CachePath: cache, RecomputeStale: true})
 	if err != nil {
