@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBarLinesToBuffer(t *testing.T) {
@@ -76,5 +77,25 @@ func TestBarSilentWithoutWork(t *testing.T) {
 	b.Done()
 	if lines := strings.Split(strings.TrimSpace(buf.String()), "\n"); len(lines) != 1 {
 		t.Fatalf("a log already showing the final count got more lines: %q", buf.String())
+	}
+}
+
+// TestBarQuietPeriod checks that a terminal or notebook bar stays undrawn for its quiet period: a job finished
+// within it shows nothing, a longer one is drawn.
+func TestBarQuietPeriod(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		quiet time.Duration
+		want  bool
+	}{{"quick job", time.Hour, false}, {"long job", 0, true}} {
+		var buf bytes.Buffer
+		b := New(&buf, "embedding texts", 3)
+		b.mode, b.quiet = modeTerminal, tc.quiet
+		b.Add(2)
+		b.Add(1)
+		b.Done()
+		if drawn := strings.Contains(buf.String(), "3/3"); drawn != tc.want {
+			t.Errorf("%s: output %q, drawn %v, want %v", tc.name, buf.String(), drawn, tc.want)
+		}
 	}
 }
