@@ -594,3 +594,28 @@ func TestTopKTicksNeverOverlap(t *testing.T) {
 		}
 	}
 }
+
+func TestScatter(t *testing.T) {
+	c, err := Scatter("s", "x", "y", []Points{{Name: "a", X: []float64{0, 10}, Y: []float64{0, 1}}, {Name: "b", X: []float64{5}, Y: []float64{0.5}}},
+		Segment{Name: "direction", X0: 0, Y0: 0, X1: 1, Y1: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Equal units: the y range is widened to match the wider x range in plot-area units.
+	xr, yr := c.Plot.X.Max-c.Plot.X.Min, c.Plot.Y.Max-c.Plot.Y.Min
+	w, h := float64(max(c.Width*0.75, c.Width-vg.Points(60))), float64(c.Height-vg.Points(60))
+	if math.Abs(xr/w-yr/h) > 1e-9*xr || xr < 10 {
+		t.Errorf("x range %v, y range %v: units differ (plot area %v×%v)", xr, yr, w, h)
+	}
+	if c.Plot.X.Min > 0 || c.Plot.X.Max < 10 || c.Plot.Y.Min > 0 || c.Plot.Y.Max < 1 {
+		t.Errorf("axes [%v, %v]×[%v, %v] do not hold the data", c.Plot.X.Min, c.Plot.X.Max, c.Plot.Y.Min, c.Plot.Y.Max)
+	}
+	if _, err := c.PNG(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]Points{nil, {{Name: "a", X: []float64{1}, Y: nil}}, {{Name: "a", X: []float64{math.NaN()}, Y: []float64{1}}}} {
+		if _, err := Scatter("bad", "x", "y", bad); err == nil {
+			t.Errorf("sets %+v: no error", bad)
+		}
+	}
+}
