@@ -596,7 +596,7 @@ func TestTopKTicksNeverOverlap(t *testing.T) {
 }
 
 func TestScatter(t *testing.T) {
-	c, err := Scatter("s", "x", "y", []Points{{Name: "a", X: []float64{0, 10}, Y: []float64{0, 1}}, {Name: "b", X: []float64{5}, Y: []float64{0.5}}},
+	c, err := Scatter("s", "x", "y", true, []Points{{Name: "a", X: []float64{0, 10}, Y: []float64{0, 1}}, {Name: "b", X: []float64{5}, Y: []float64{0.5}}},
 		Segment{Name: "direction", X0: 0, Y0: 0, X1: 1, Y1: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -614,7 +614,7 @@ func TestScatter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range [][]Points{nil, {{Name: "a", X: []float64{1}, Y: nil}}, {{Name: "a", X: []float64{math.NaN()}, Y: []float64{1}}}} {
-		if _, err := Scatter("bad", "x", "y", bad); err == nil {
+		if _, err := Scatter("bad", "x", "y", true, bad); err == nil {
 			t.Errorf("sets %+v: no error", bad)
 		}
 	}

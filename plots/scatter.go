@@ -31,9 +31,10 @@ type Segment struct {
 	Width  float64
 }
 
-// Scatter draws point sets (palette colours in order unless given) and segments on equal-unit axes: one unit is
-// as long on x as on y, so directions and angles look as they are. Every coordinate must be finite.
-func Scatter(title, xLabel, yLabel string, sets []Points, segments ...Segment) (*Chart, error) {
+// Scatter draws point sets (palette colours in order unless given) and segments. With equal, one unit is as long on
+// x as on y, so directions and angles look as they are; otherwise each axis spans its own data. Every coordinate
+// must be finite.
+func Scatter(title, xLabel, yLabel string, equal bool, sets []Points, segments ...Segment) (*Chart, error) {
 	if len(sets) == 0 {
 		return nil, fmt.Errorf("plots: scatter chart %q: no point sets", title)
 	}
@@ -92,6 +93,9 @@ func Scatter(title, xLabel, yLabel string, sets []Points, segments ...Segment) (
 		c.AddLegend(sg.Name, l)
 		grow(sg.X0, sg.Y0)
 		grow(sg.X1, sg.Y1)
+	}
+	if !equal {
+		return c, nil
 	}
 	// Equal units: widen the narrower range to the aspect ratio of the plot area (estimated as in kTicks).
 	w, h := float64(max(c.Width*0.75, c.Width-vg.Points(60))), float64(c.Height-vg.Points(60))
