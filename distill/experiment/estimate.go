@@ -13,14 +13,18 @@ import (
 // EmbedEstimate says how long stage Embed will take before it runs: the images of train, val and test whose
 // embeddings are not in the cache yet, times this backend's CLIP image throughput measured on the spot.
 type EmbedEstimate struct {
-	// Pending is the number of images still to embed per split; Images their sum.
+	// Pending is the number of images still to embed per split; Images their sum. With the whitening statistics
+	// from a train sample (Pipeline.TrainRows), train counts only the sample's images.
 	Pending map[string]int
 	Images  int
+	// TrainAll is the train split's size and Sampled the train images of the whitening sample (0: every one).
+	TrainAll, Sampled int
 	// ImagesPerSecond is the measured image-tower throughput ([clip.Model.BenchImages], one timed batch of
 	// Spec.EmbedBatch after a warm-up call; decoding the image files comes on top), 0 when nothing is pending.
 	ImagesPerSecond float64
-	// Seconds is Images / ImagesPerSecond (0 when nothing is pending).
-	Seconds float64
+	// Seconds is Images / ImagesPerSecond (0 when nothing is pending); SavedSeconds the time the train images
+	// left out of the sample would have taken.
+	Seconds, SavedSeconds float64
 	// Backend and Model say what was measured.
 	Backend, Model string
 }
@@ -30,9 +34,15 @@ func (e EmbedEstimate) String() string {
 	if e.Images == 0 {
 		return "embeddings: every image is in the cache (nothing to compute)"
 	}
-	return fmt.Sprintf("embedding %d images (train %d, val %d, test %d) at %.1f images/s (%s on the %s backend, measured now): about %s",
+	dur := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)).Round(time.Second) }
+	out := fmt.Sprintf("embedding %d images (train %d, val %d, test %d) at %.1f images/s (%s on the %s backend, measured now): about %s",
 		e.Images, e.Pending["train"], e.Pending["val"], e.Pending["test"], e.ImagesPerSecond, e.Model, e.Backend,
-		time.Duration(e.Seconds*float64(time.Second)).Round(time.Second))
+		dur(e.Seconds))
+	if e.Sampled > 0 {
+		out += fmt.Sprintf("; train is a seeded sample of %d of its %d images for the whitening statistics, saving about %s",
+			e.Sampled, e.TrainAll, dur(e.SavedSeconds))
+	}
+	return out
 }
 
 // EstimateEmbed loads the data and the CLIP (stages LoadData and LoadLatent) and estimates stage Embed. It
@@ -54,10 +64,14 @@ func (p *Pipeline) EstimateEmbed(ctx context.Context) (EmbedEstimate, error) {
 	if err != nil {
 		return e, err
 	}
+	e.TrainAll = p.Data.Train.Len()
 	for _, name := range splitNames {
 		sp := p.Data.Split(name)
 		if sp == nil {
 			continue
+		}
+		if name == "train" && p.TrainRows != nil {
+			sp, e.Sampled = sp.Subset(p.TrainRows), len(p.TrainRows)
 		}
 		n := sp.Len()
 		if c, err := clip.LoadCache(p.embedCachePath(sp, modelFP)); err == nil && c.Count == n {
@@ -75,6 +89,9 @@ func (p *Pipeline) EstimateEmbed(ctx context.Context) (EmbedEstimate, error) {
 	}
 	e.ImagesPerSecond = r.PerSecond
 	e.Seconds = float64(e.Images) / r.PerSecond
+	if e.Sampled > 0 {
+		e.SavedSeconds = float64(e.TrainAll-e.Sampled) / r.PerSecond
+	}
 	return e, nil
 }
 

@@ -15,13 +15,13 @@ import (
 	"github.com/faildirs/faildirs/distill/clip"
 )
 
-// Fit fits the per-class SVMs on val (whitening statistics from train), computes the decision values of every
-// split and evaluates the error prediction on test.
+// Fit fits the per-class SVMs on val (whitening statistics from train, or its seeded sample: Pipeline.TrainRows),
+// computes the decision values of the embedded splits and evaluates the error prediction on test.
 func (p *Pipeline) Fit(ctx context.Context) error {
 	if p.SVM != nil {
 		return nil
 	}
-	train, err := p.Split(ctx, "train")
+	train, err := p.Split(ctx, TrainSampleSplit)
 	if err != nil {
 		return err
 	}
@@ -37,6 +37,7 @@ func (p *Pipeline) Fit(ctx context.Context) error {
 			opts.Cs = p.Spec.SVMCs
 		}
 		opts.Compat = p.Spec.Compat
+		opts.TrainSample = p.trainSample()
 		// The fit is cached by a hash of everything it reads: a notebook cell re-runs it as a new process.
 		cache := filepath.Join(p.Spec.Work, "svm-"+fitKey(train, val, opts)+".json")
 		if m, err := distill.Load(cache); err == nil {
@@ -93,11 +94,16 @@ func (p *Pipeline) UseModel(ctx context.Context, m *distill.FailureModel) error 
 	return p.decide(ctx)
 }
 
-// decide computes the decision values of train, val and test and the error-prediction metrics on test.
+// decide computes the decision values of train (its sample's rows with TrainRows), val and test and the
+// error-prediction metrics on test.
 func (p *Pipeline) decide(ctx context.Context) error {
 	p.Decisions = map[string][]float32{}
 	for _, name := range splitNames {
-		s, err := p.Split(ctx, name)
+		key := name
+		if name == "train" {
+			key = TrainSampleSplit
+		}
+		s, err := p.Split(ctx, key)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/clip"
 	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/matrix"
@@ -75,9 +76,10 @@ func (p *Pipeline) LoadLatent(ctx context.Context) error {
 	})
 }
 
-// Embed computes (or loads) the raw image embeddings of train, val and test: from the base model's features, from
-// the spec's embedding files, or with the CLIP through package clip's resumable cache (fingerprinted by model,
-// preprocessing and images; an interrupted run resumes where it stopped).
+// Embed computes (or loads) the raw image embeddings of val, test and the train images the whitening statistics
+// come from (the whole train split, or its seeded sample: Spec.TrainSample, Pipeline.TrainRows): from the base
+// model's features, from the spec's embedding files, or with the CLIP through package clip's resumable cache
+// (fingerprinted by model, preprocessing and images; an interrupted run resumes where it stopped).
 func (p *Pipeline) Embed(ctx context.Context) error {
 	if p.Emb != nil {
 		return nil
@@ -92,15 +94,23 @@ func (p *Pipeline) Embed(ctx context.Context) error {
 	} else if err := p.LoadLatent(ctx); err != nil {
 		return err
 	}
+	if p.TrainRows != nil {
+		p.logf("embedding %d of %d train images (a seeded sample for the whitening statistics; %d fewer to embed), %d val, %d test",
+			len(p.TrainRows), p.Data.Train.Len(), p.Data.Train.Len()-len(p.TrainRows), p.Data.Val.Len(), p.Data.Test.Len())
+	}
 	return p.stage("embeddings", func() (bool, error) {
 		emb := map[string]matrix.Dense{}
 		allCached := true
 		for _, name := range splitNames {
-			e, cached, err := p.embedSplit(ctx, name)
+			sp, key := p.Data.Split(name), name
+			if name == "train" && p.TrainRows != nil {
+				sp, key = sp.Subset(p.TrainRows), TrainSampleSplit
+			}
+			e, cached, err := p.embedImages(ctx, key, sp)
 			if err != nil {
 				return false, err
 			}
-			emb[name] = e
+			emb[key] = e
 			allCached = allCached && cached
 		}
 		p.Emb = emb
@@ -108,8 +118,21 @@ func (p *Pipeline) Embed(ctx context.Context) error {
 	})
 }
 
+// TrainSampleSplit is the key of [Pipeline.Emb] under which the train sample's embeddings are held when the
+// whitening statistics come from a sample (Pipeline.TrainRows); "train" is then embedded only when asked for.
+const TrainSampleSplit = "train-sample"
+
+// trainSample is the sample of train rows the whitening statistics come from (the zero value: every row).
+func (p *Pipeline) trainSample() distill.TrainSample {
+	t := distill.TrainSample{Size: p.Spec.TrainSample, Seed: p.Spec.DataSeed, Of: p.Data.Train.Len()}
+	if !t.Sampled() {
+		return distill.TrainSample{}
+	}
+	return t
+}
+
 // Embedding returns the raw embeddings of split name ("train", "val", "test" or "pool"), computing them when
-// needed.
+// needed (the whole train split even when the fit uses a sample of it).
 func (p *Pipeline) Embedding(ctx context.Context, name string) (matrix.Dense, error) {
 	if err := p.Embed(ctx); err != nil {
 		return matrix.Dense{}, err
@@ -117,7 +140,11 @@ func (p *Pipeline) Embedding(ctx context.Context, name string) (matrix.Dense, er
 	if e, ok := p.Emb[name]; ok {
 		return e, nil
 	}
-	e, _, err := p.embedSplit(ctx, name)
+	sp := p.Data.Split(name)
+	if sp == nil {
+		return matrix.Dense{}, fmt.Errorf("experiment: embeddings of %s: no such split", name)
+	}
+	e, _, err := p.embedImages(ctx, name, sp)
 	if err != nil {
 		return matrix.Dense{}, fmt.Errorf("experiment: embeddings of %s: %w", name, err)
 	}
@@ -125,16 +152,20 @@ func (p *Pipeline) Embedding(ctx context.Context, name string) (matrix.Dense, er
 	return e, nil
 }
 
-// embedSplit embeds one split and reports whether nothing had to be computed.
-func (p *Pipeline) embedSplit(ctx context.Context, name string) (matrix.Dense, bool, error) {
-	sp := p.Data.Split(name)
-	if sp == nil {
-		return matrix.Dense{}, false, fmt.Errorf("no split %q", name)
-	}
+// embedImages embeds split sp (of Data.Split(key), or the train sample) and reports whether nothing had to be
+// computed.
+func (p *Pipeline) embedImages(ctx context.Context, key string, sp *data.ImageSplit) (matrix.Dense, bool, error) {
 	if p.Spec.Latent == LatentFeatures {
+		name := key
+		if key == TrainSampleSplit {
+			name = "train"
+		}
 		f, ok := p.Base.Features[name]
 		if !ok {
 			return matrix.Dense{}, false, fmt.Errorf("the base model has no features of %s", name)
+		}
+		if key == TrainSampleSplit {
+			f = f.Select(p.TrainRows)
 		}
 		return f, true, nil
 	}
@@ -142,6 +173,7 @@ func (p *Pipeline) embedSplit(ctx context.Context, name string) (matrix.Dense, b
 		e, err := p.fromShards(sp)
 		return e, true, err
 	}
+	name := key
 	var src clip.ImageSource
 	if sp.Images != nil {
 		im := sp.Images

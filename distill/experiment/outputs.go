@@ -117,20 +117,25 @@ func (p *Pipeline) TestImages(ctx context.Context) (func(id string) (image.Image
 	}, nil
 }
 
-// decisionRows lists every split's decision values with their rank within split and class.
+// decisionRows lists every split's decision values (train: the rows of the whitening sample) with their rank
+// within split and class.
 func (p *Pipeline) decisionRows() []DecisionRow {
 	var rows []DecisionRow
 	for _, name := range splitNames {
 		sp, pr, dec := p.Data.Split(name), p.Preds[name], p.Decisions[name]
 		start := len(rows)
-		for i := range sp.Len() {
+		for k := range dec {
+			i := k
+			if name == "train" && p.TrainRows != nil {
+				i = p.TrainRows[k]
+			}
 			g := -1
 			if sp.Groups != nil {
 				g = sp.Groups[i]
 			}
 			l := pr.Labels[i]
 			rows = append(rows, DecisionRow{Split: name, ID: sp.IDs[i], Class: l, ClassName: p.Data.Classes[l],
-				Decision: dec[i], Flagged: dec[i] <= 0, Pred: pr.Preds[i], Correct: pr.Correct(i), Group: g})
+				Decision: dec[k], Flagged: dec[k] <= 0, Pred: pr.Preds[i], Correct: pr.Correct(i), Group: g})
 		}
 		rankRows(rows[start:])
 	}

@@ -59,10 +59,14 @@ type Pipeline struct {
 	CLIP        *clip.Model
 	CLIPSource  string
 	CLIPQuality *tinyclip.Quality
-	// Emb holds each split's raw image embeddings, one row per example (stage Embed).
+	// TrainRows are the train rows the whitening statistics come from, a seeded sample of Spec.TrainSample rows
+	// (stage LoadData); nil means every row.
+	TrainRows []int
+	// Emb holds each split's raw image embeddings, one row per example (stage Embed); with TrainRows, the
+	// sample's are under TrainSampleSplit and "train" is there only once asked for ([Pipeline.Embedding]).
 	Emb map[string]matrix.Dense
-	// SVM is the fitted method (stage Fit); Decisions its decision values per split, Eval its error-prediction
-	// quality on test.
+	// SVM is the fitted method (stage Fit); Decisions its decision values per split (for train, the rows of
+	// TrainRows when set), Eval its error-prediction quality on test.
 	SVM       *distill.FailureModel
 	Decisions map[string][]float32
 	Eval      *distill.Evaluation
@@ -211,16 +215,29 @@ func (p *Pipeline) LoadData(ctx context.Context) error {
 		}
 		p.Data = d
 		p.dataKey = splitsFingerprint(d)
+		if t := p.trainSample(); t.Sampled() {
+			p.TrainRows = t.Rows()
+		}
 		return false, nil
 	})
 }
 
 // Split returns the method's view of split name: embeddings, labels, predictions, confidences, groups and IDs.
+// "train" is the whole split (embedded when asked for); [TrainSampleSplit] is the train rows of the whitening
+// statistics.
 func (p *Pipeline) Split(ctx context.Context, name string) (distill.Split, error) {
 	if err := p.BaseModel(ctx); err != nil {
 		return distill.Split{}, err
 	}
-	emb, err := p.Embedding(ctx, name)
+	var rows []int
+	if name == TrainSampleSplit {
+		name, rows = "train", p.TrainRows
+	}
+	key := name
+	if rows != nil {
+		key = TrainSampleSplit
+	}
+	emb, err := p.Embedding(ctx, key)
 	if err != nil {
 		return distill.Split{}, err
 	}
@@ -228,6 +245,9 @@ func (p *Pipeline) Split(ctx context.Context, name string) (distill.Split, error
 	ds := p.Data.Split(name)
 	if pr == nil || ds == nil {
 		return distill.Split{}, fmt.Errorf("experiment: no split %q", name)
+	}
+	if rows != nil {
+		pr, ds = subsetPreds(pr, rows), ds.Subset(rows)
 	}
 	s := distill.Split{Name: name, Latents: emb, Labels: pr.Labels, Preds: pr.Preds, Confs: pr.Conf,
 		Groups: ds.Groups, IDs: ds.IDs}

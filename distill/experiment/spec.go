@@ -45,6 +45,10 @@ const (
 	LatentFeatures = "features"
 )
 
+// DefaultTrainSample is Spec.TrainSample's default: the number of train images embedded for the whitening
+// statistics (the README's "Embed less" section has the measurement behind it).
+const DefaultTrainSample = 10000
+
 // The vocabularies of Spec.Vocab besides a word-list file.
 const (
 	VocabAuto     = "auto"
@@ -149,6 +153,12 @@ type Spec struct {
 	Embeddings []string `json:"embeddings,omitempty"`
 	// EmbedBatch is the number of images per CLIP call (default 256 for the tiny and random CLIPs, 32 otherwise).
 	EmbedBatch int `json:"embed_batch,omitempty"`
+	// TrainSample is the number of train images whose embeddings give the whitening statistics: a uniform sample
+	// seeded by DataSeed (default 10000; -1 embeds every train image, which Compat "reference" defaults to). The
+	// train split enters the fit only through those statistics, so a large train split (CelebA's 162,770 images)
+	// need not be embedded whole; the rest of it is embedded only when asked for ([Pipeline.Embedding]). A train
+	// split no larger than the sample is used whole.
+	TrainSample int `json:"train_sample,omitempty"`
 
 	// Vocab is the caption vocabulary: VocabAuto (default: the data source's own), VocabFashion, VocabCelebA,
 	// VocabImageNet, VocabNone, or a JSON word-list file (see [LoadWordLists]).
@@ -232,6 +242,12 @@ func (s Spec) WithDefaults() Spec {
 		s.EmbedBatch = clip.DefaultBatchSize
 		if s.Latent == LatentTiny || s.Latent == LatentRandom {
 			s.EmbedBatch = 256
+		}
+	}
+	if s.TrainSample == 0 {
+		s.TrainSample = DefaultTrainSample
+		if s.Compat == distill.CompatReference {
+			s.TrainSample = -1
 		}
 	}
 	if s.Vocab == "" {
@@ -335,7 +351,7 @@ func (s Spec) Validate() error {
 	}{{"image_size", s.ImageSize, 1}, {"train_per_class", s.TrainPerClass, 1}, {"val_per_group", s.ValPerGroup, 1},
 		{"test_per_class", s.TestPerClass, 1}, {"pool_per_class", s.PoolPerClass, -1},
 		{"max_train_per_class", s.MaxTrainPerClass, 1}, {"epochs", s.Epochs, 1}, {"batch_size", s.BatchSize, 1},
-		{"clip_steps", s.CLIPSteps, 1}, {"embed_batch", s.EmbedBatch, 1}, {"caption_k", s.CaptionK, 1},
+		{"clip_steps", s.CLIPSteps, 1}, {"embed_batch", s.EmbedBatch, 1}, {"train_sample", s.TrainSample, -1}, {"caption_k", s.CaptionK, 1},
 		{"gallery_n", s.GalleryN, 1}, {"max_classes", s.MaxClasses, 1}} {
 		if f.v != 0 && f.v < f.min {
 			bad(f.name, "%d must be at least %d", f.v, f.min)

@@ -103,6 +103,8 @@ type LatentSummary struct {
 	Dim        int               `json:"dim"`
 	Quality    *tinyclip.Quality `json:"quality,omitempty"`
 	Embeddings []string          `json:"embeddings,omitempty"`
+	// WhiteningSample is the sample of train rows the whitening statistics came from (absent: every row).
+	WhiteningSample *distill.TrainSample `json:"whitening_sample,omitempty"`
 }
 
 // ClassSVM is one class's SVM fit and test quality.
@@ -211,6 +213,9 @@ func (p *Pipeline) Summary(ctx context.Context) (*Summary, error) {
 	s.BaseModel = p.baseModelSummary(s.Dataset.Groups)
 	s.Latent = LatentSummary{Latent: p.Spec.Latent, Source: p.CLIPSource, Dim: p.Emb["test"].Cols, Quality: p.CLIPQuality,
 		Embeddings: p.Spec.Embeddings}
+	if t := p.trainSample(); t.Sampled() {
+		s.Latent.WhiteningSample = &t
+	}
 	perClass := map[int]distill.ClassErrorMetrics{}
 	for _, m := range p.Eval.PerClass {
 		perClass[m.Class] = m

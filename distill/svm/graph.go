@@ -191,16 +191,23 @@ func (c *consts) iterate(s *state) *state {
 	mom := spread(graph.Div(graph.Sub(tPrev, one), tNew), dims)
 	betaNew := graph.Add(aNew, graph.Mul(mom, delta))
 	qbetaNew := graph.Add(qNew, graph.Mul(mom, graph.Sub(qNew, s.qalpha)))
-	accept3 := spread(accept, dims)
+	// The accepted problems' rows, as a 0/1 blend: on the Go backend a Where whose condition is broadcast from
+	// [G,P] takes a slow element-by-element path, while m·new + (1−m)·old is three fast same-shape passes, and
+	// exact for finite values (1·x + 0·y = x).
+	keep := spread(graph.ConvertDType(accept, dt), dims)
+	drop := graph.OneMinus(keep)
+	blend := func(onAccept, old *graph.Node) *graph.Node {
+		return graph.Add(graph.Mul(keep, onAccept), graph.Mul(drop, old))
+	}
 
 	lGrown := graph.Max(curv, graph.MulScalar(s.l, stepGrow))
 	lNew := graph.Where(accept, graph.MulScalar(s.l, stepDecrease), graph.Where(reject, lGrown, s.l))
 	lNew = graph.Clamp(graph.Scalar(g, dt, 1e-12), lNew, graph.Scalar(g, dt, 1e12))
 	return &state{
-		alpha:  graph.Where(accept3, aNew, s.alpha),
-		qalpha: graph.Where(accept3, qNew, s.qalpha),
-		beta:   graph.Where(accept3, betaNew, s.beta),
-		qbeta:  graph.Where(accept3, qbetaNew, s.qbeta),
+		alpha:  blend(aNew, s.alpha),
+		qalpha: blend(qNew, s.qalpha),
+		beta:   blend(betaNew, s.beta),
+		qbeta:  blend(qbetaNew, s.qbeta),
 		t:      graph.Where(accept, tNew, s.t),
 		l:      lNew,
 		b:      graph.Where(accept, graph.Mul(lam, s.l), s.b),

@@ -63,6 +63,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	work := fs.String("work", "", "scratch folder (default: a temporary one, removed at the end)")
 	svmData := fs.String("svm-data", "", "folder with celeba_like/ and imagenet_like/ from gen_data.py (default: generated into -work with -ref's gen_data.py)")
 	svmRef := fs.Bool("svm-ref", true, "also run the reference SVC fit (celeba_like takes about 5 minutes on 2 cores)")
+	svmSets := fs.String("svm-sets", "celeba_like,imagenet_like", "comma-separated synthetic sets of the svm measurement: celeba_like, imagenet_like")
 	notebookTimes := fs.String("notebook-times", "", "cell timings written by nbcheck -times (a run with every stage cached) to fold into the table")
 	jsonOut := fs.String("json", "", "also write the table as JSON to this file")
 	if err := cli.Parse(fs, args); err != nil {
@@ -73,6 +74,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stages := strings.Split(*only, ",")
 	for _, s := range stages {
 		c.OneOf("only", strings.TrimSpace(s), benchStages...)
+	}
+	sets := strings.Split(*svmSets, ",")
+	for _, s := range sets {
+		c.OneOf("svm-sets", strings.TrimSpace(s), "celeba_like", "imagenet_like")
 	}
 	if *ref != "" {
 		if st, err := os.Stat(*ref); err != nil || !st.IsDir() {
@@ -113,7 +118,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case "tinyclip":
 			rows, err = b.tinyCLIP()
 		case "svm":
-			rows, err = b.svm(*svmData, *svmRef)
+			rows, err = b.svm(*svmData, *svmRef, sets)
 		case "notebook":
 			rows, err = notebookRows(*notebookTimes)
 		}
@@ -279,8 +284,8 @@ func (b *bencher) tinyCLIP() ([]benchRow, error) {
 	}, nil
 }
 
-// svm fits the failure SVMs on the synthetic benchmark folders with bench-svm and the reference's SVC recipe.
-func (b *bencher) svm(dataDir string, withRef bool) ([]benchRow, error) {
+// svm fits the failure SVMs on the given synthetic sets with bench-svm and the reference's SVC recipe.
+func (b *bencher) svm(dataDir string, withRef bool, sets []string) ([]benchRow, error) {
 	if dataDir == "" {
 		gen := b.script("gen_data.py")
 		if gen == "" {
@@ -293,7 +298,8 @@ func (b *bencher) svm(dataDir string, withRef bool) ([]benchRow, error) {
 	}
 	fitRef := b.script("fit_svm_ref.py")
 	var rows []benchRow
-	for _, name := range []string{"celeba_like", "imagenet_like"} {
+	for _, name := range sets {
+		name = strings.TrimSpace(name)
 		load := readLoadAvg()
 		dir := filepath.Join(dataDir, name)
 		var total, solve []float64

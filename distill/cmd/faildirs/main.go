@@ -44,6 +44,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"analyze":    {"run a whole analysis from flags or a JSON spec (any data source, a model trained here or its predictions CSVs, any CLIP): summary.json, model, decisions.csv, captions.json, figures, report.html", runAnalyze},
 		"caption":    {"the caption stage over an analysis folder: fitted model + CLIP + vocabulary -> captions.json", runCaption},
+		"intervene":  {"the paper's interventions: pool selection and reweighting by decision value, retrained over seeds and compared with random, confidence and the oracle; interventions.json, charts, report.html", runIntervene},
 		"fit":        {"the fit stage: embeddings + predictions -> model.json, decisions.csv, summary.json in an analysis folder", runFit},
 		"report":     {"the report stage over an analysis folder: PNG figures and a self-contained report.html", runReport},
 		"benchmark":  {"the planted-slice benchmark: N settings from one seed, every slice finder on the same inputs; benchmark.json, charts, report.html", runBenchmark},

@@ -52,6 +52,7 @@ func specFlags(fs *flag.FlagSet, s *experiment.Spec) {
 	fs.Uint64Var(&s.CLIPSeed, "clip-seed", 0, "tiny or random CLIP seed")
 	fs.Var((*stringList)(&s.Embeddings), "embeddings", "embedding files written by faildirs embed (shards read together), comma-separated, used instead of embedding here")
 	fs.IntVar(&s.EmbedBatch, "embed-batch", 0, "images per CLIP call (default 256 for the tiny and random CLIPs, 32 otherwise)")
+	fs.IntVar(&s.TrainSample, "train-sample", 0, "train images embedded for the whitening statistics, a seeded sample (default 10000; -1: all, the -compat reference default)")
 	// Captions, fit, evaluation.
 	fs.StringVar(&s.Vocab, "vocab", "", "caption vocabulary: auto (the source's own; default) | fashion | celeba | imagenet | none | a JSON word-list file")
 	fs.Var((*floatList)(&s.SVMCs), "svm-cs", "SVM cost grid searched by cross-validation, comma-separated (default 1e-6,1e-5,...,1)")
@@ -204,7 +205,7 @@ type floatFlag float64
 // explicitly they are refused rather than silently replaced.
 var specZeroDefaults = []string{"image-size", "majority", "test-minority-share", "train-per-class", "val-per-group",
 	"test-per-class", "pool-per-class", "rare-fraction", "pool-fraction", "val-fraction", "test-fraction", "epochs",
-	"batch-size", "learning-rate", "clip-steps", "embed-batch", "caption-k", "gallery-n", "max-classes"}
+	"batch-size", "learning-rate", "clip-steps", "embed-batch", "train-sample", "caption-k", "gallery-n", "max-classes"}
 
 // zeroMeansDefault refuses the flags among names that were given explicitly with the value 0, which their Spec
 // field reads as "use the default".
