@@ -1,13 +1,16 @@
 package plots
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -139,17 +142,60 @@ func unitY(c *Chart) {
 }
 
 // kTicks puts the x axis ticks at the K values when there are few of them, else gonum's default ticks labelled as
-// whole numbers.
+// whole numbers. K values too close to be labelled side by side (5 and 10 on an axis up to 1000) keep their tick
+// mark without a label, so labels never overlap.
 func kTicks(c *Chart, ks []int) {
 	if len(ks) > 12 {
 		c.Plot.X.Tick.Marker = integerTicks{}
 		return
 	}
-	ticks := make([]plot.Tick, len(ks))
-	for i, k := range ks {
+	c.Plot.X.Tick.Marker = spacedTicks{ks: ks, style: c.Plot.X.Tick.Label, width: c.Width}
+}
+
+// spacedTicks marks every K and labels those whose labels fit without overlapping, the largest K always.
+type spacedTicks struct {
+	ks    []int
+	style text.Style
+	// width is the chart's width; the data area is narrower (axis labels), so positions are estimated
+	// conservatively from it.
+	width vg.Length
+}
+
+// Ticks returns one tick per K, labelled as [spacedTicks] describes.
+func (s spacedTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := make([]plot.Tick, len(s.ks))
+	for i, k := range s.ks {
 		ticks[i] = plot.Tick{Value: float64(k), Label: strconv.Itoa(k)}
 	}
-	c.Plot.X.Tick.Marker = plot.ConstantTicks(ticks)
+	slices.SortFunc(ticks, func(a, b plot.Tick) int { return cmp.Compare(a.Value, b.Value) })
+	if len(ticks) < 2 || !(hi > lo) {
+		return ticks
+	}
+	// The data area: the chart minus the y axis (its label and tick labels), at most 75% of the width.
+	area := max(s.width*0.75, s.width-vg.Points(60))
+	gap := s.style.Width("0")
+	pos := func(t plot.Tick) vg.Length { return area * vg.Length((t.Value-lo)/(hi-lo)) }
+	half := func(t plot.Tick) vg.Length { return s.style.Width(t.Label) / 2 }
+	overlaps := func(a, b plot.Tick) bool { return pos(b)-pos(a) < half(a)+half(b)+gap }
+	last := len(ticks) - 1
+	kept := -1
+	for i := range ticks {
+		if kept >= 0 && overlaps(ticks[kept], ticks[i]) {
+			ticks[i].Label = ""
+			continue
+		}
+		kept = i
+	}
+	// The largest K keeps its label; labels that collide with it give way.
+	if ticks[last].Label == "" {
+		ticks[last].Label = strconv.Itoa(int(ticks[last].Value))
+		for i := last - 1; i >= 0; i-- {
+			if ticks[i].Label != "" && overlaps(ticks[i], ticks[last]) {
+				ticks[i].Label = ""
+			}
+		}
+	}
+	return ticks
 }
 
 // TopK charts, for one class, the fraction of the K top-ranked images that belong to a subgroup (usually the

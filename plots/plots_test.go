@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -550,5 +551,71 @@ func TestFitImage(t *testing.T) {
 	}
 	if f := fitImage(nil, 96); f.img != nil {
 		t.Error("nil image gave a picture")
+	}
+}
+
+// TestTopKTicksNeverOverlap checks the K axis labels of a top-K chart: K = 5 and 10 on an axis up to 1000 would
+// print "510"; the largest K is always labelled and no two labels overlap.
+func TestTopKTicksNeverOverlap(t *testing.T) {
+	for _, ks := range [][]int{{5, 10, 20, 50, 100, 1000}, {10, 20, 50, 100}, {5, 10, 25, 50}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}} {
+		c, err := TopK("t", ks, Curve{Name: "a", Y: make([]float64, len(ks))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := c.Plot.X.Tick.Marker.(spacedTicks)
+		lo, hi := float64(ks[0]), float64(ks[len(ks)-1])
+		ticks := m.Ticks(lo, hi)
+		if len(ticks) != len(ks) || ticks[len(ticks)-1].Label != strconv.Itoa(ks[len(ks)-1]) {
+			t.Fatalf("ks %v: ticks %+v, want one per K and the largest labelled", ks, ticks)
+		}
+		// The rendered data area is at least as wide as the marker assumes.
+		area := max(m.width*0.75, m.width-vg.Points(60))
+		prev := -1
+		labelled := 0
+		for i, tk := range ticks {
+			if tk.Label == "" {
+				continue
+			}
+			labelled++
+			if prev >= 0 {
+				a, b := ticks[prev], tk
+				dist := area * vg.Length((b.Value-a.Value)/(hi-lo))
+				if need := m.style.Width(a.Label)/2 + m.style.Width(b.Label)/2; dist < need {
+					t.Errorf("ks %v: labels %q and %q overlap (%.1f apart, need %.1f)", ks, a.Label, b.Label, dist, need)
+				}
+			}
+			prev = i
+		}
+		if len(ks) <= 4 && labelled != len(ks) {
+			t.Errorf("ks %v: only %d labelled, want all of few well-spread K", ks, labelled)
+		}
+		if ks[0] == 5 && ks[len(ks)-1] == 1000 && ticks[0].Label != "" && ticks[1].Label != "" {
+			t.Errorf("ks %v: 5 and 10 both labelled", ks)
+		}
+	}
+}
+
+func TestScatter(t *testing.T) {
+	c, err := Scatter("s", "x", "y", true, []Points{{Name: "a", X: []float64{0, 10}, Y: []float64{0, 1}}, {Name: "b", X: []float64{5}, Y: []float64{0.5}}},
+		Segment{Name: "direction", X0: 0, Y0: 0, X1: 1, Y1: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Equal units: the y range is widened to match the wider x range in plot-area units.
+	xr, yr := c.Plot.X.Max-c.Plot.X.Min, c.Plot.Y.Max-c.Plot.Y.Min
+	w, h := float64(max(c.Width*0.75, c.Width-vg.Points(60))), float64(c.Height-vg.Points(60))
+	if math.Abs(xr/w-yr/h) > 1e-9*xr || xr < 10 {
+		t.Errorf("x range %v, y range %v: units differ (plot area %v×%v)", xr, yr, w, h)
+	}
+	if c.Plot.X.Min > 0 || c.Plot.X.Max < 10 || c.Plot.Y.Min > 0 || c.Plot.Y.Max < 1 {
+		t.Errorf("axes [%v, %v]×[%v, %v] do not hold the data", c.Plot.X.Min, c.Plot.X.Max, c.Plot.Y.Min, c.Plot.Y.Max)
+	}
+	if _, err := c.PNG(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]Points{nil, {{Name: "a", X: []float64{1}, Y: nil}}, {{Name: "a", X: []float64{math.NaN()}, Y: []float64{1}}}} {
+		if _, err := Scatter("bad", "x", "y", true, bad); err == nil {
+			t.Errorf("sets %+v: no error", bad)
+		}
 	}
 }

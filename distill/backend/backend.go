@@ -6,7 +6,9 @@
 //  2. Otherwise XLA, CUDA first then CPU, when a PJRT plugin for it is already installed. go-xla can download
 //     plugins from the internet; faildirs allows that only when the user opts in with
 //     FAILDIRS_XLA_AUTOINSTALL=1, because offline the download fails (and older go-xla code paths panic).
-//  3. Otherwise the pure Go backend, with one line on stderr saying why and how to enable XLA.
+//  3. Otherwise the pure Go backend, with one line on stderr saying why and how to enable XLA — except inside a
+//     GoNB notebook, where every cell is a new process: there the line would repeat in red under every cell, so
+//     it is left out and the notebook prints [Info] once, as an ordinary line (the notebooks' first cell does).
 //
 // The Go backend is created as [GoConfig], "go:ops_sequential" (also when GOMLX_BACKEND is exactly "go"):
 // graph nodes run one after the other while each matmul still uses every core, which avoids the worker-pool
@@ -39,6 +41,9 @@ const GoConfig = gobackend.BackendName + ":ops_sequential"
 // EnvBackend is GoMLX's environment variable naming the backend configuration ("go", "xla:cpu", ...).
 const EnvBackend = compute.ConfigEnvVar
 
+// envGoNBPipe is set by the GoNB kernel in the environment of every cell it runs.
+const envGoNBPipe = "GONB_PIPE"
+
 // EnvXLAAutoInstall opts in to go-xla downloading its PJRT plugins when none is installed ("1" or "true").
 const EnvXLAAutoInstall = "FAILDIRS_XLA_AUTOINSTALL"
 
@@ -65,7 +70,8 @@ func (i Info) String() string {
 type Options struct {
 	// Getenv reads environment variables; nil means os.Getenv / os.LookupEnv semantics (an empty value counts as unset).
 	Getenv func(string) string
-	// Log receives the one-line fallback notice; nil means os.Stderr. Use io.Discard to silence it.
+	// Log receives the one-line fallback notice; nil means os.Stderr, or nothing inside a GoNB notebook (the
+	// GONB_PIPE environment variable, read through Getenv, is set). Use io.Discard to silence it.
 	Log io.Writer
 	// Plugins lists the installed XLA PJRT plugins; nil means ask go-xla (without auto-install unless opted in).
 	Plugins func() []string
@@ -90,6 +96,9 @@ func New(opts Options) (compute.Backend, Info, error) {
 	logw := opts.Log
 	if logw == nil {
 		logw = os.Stderr
+		if getenv(envGoNBPipe) != "" {
+			logw = io.Discard
+		}
 	}
 	xlaEnableAutoInstall(isTrue(getenv(EnvXLAAutoInstall)))
 

@@ -3,6 +3,8 @@ package backend
 import (
 	"bytes"
 	"context"
+	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +168,34 @@ func TestGoBackendManyParallelMatmuls(t *testing.T) {
 		}
 	case <-time.After(2 * time.Minute):
 		t.Fatal("graph execution did not finish in 2 minutes: worker-pool deadlock")
+	}
+}
+
+// TestNoticeQuietInNotebook checks that the fallback notice goes to stderr by default and is left out under GoNB.
+func TestNoticeQuietInNotebook(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{{"terminal", map[string]string{}, true}, {"GoNB cell", map[string]string{envGoNBPipe: "/tmp/gonb_pipe"}, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			saved := os.Stderr
+			os.Stderr = w
+			b, _, err := New(Options{Getenv: env(tc.env), Plugins: func() []string { return nil }})
+			os.Stderr = saved
+			w.Close()
+			got, _ := io.ReadAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Finalize()
+			if has := strings.Contains(string(got), "using the pure Go backend"); has != tc.want {
+				t.Errorf("stderr %q: notice printed %v, want %v", got, has, tc.want)
+			}
+		})
 	}
 }

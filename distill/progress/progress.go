@@ -40,7 +40,13 @@ type Bar struct {
 	minInterval time.Duration
 	// drawn is the count shown by the last redraw (-1 before the first).
 	drawn int
+	// quiet is how long a bar stays undrawn: jobs that finish sooner show nothing (terminal and notebook only).
+	quiet time.Duration
 }
+
+// quietPeriod is the quiet time of terminal and notebook bars: a bar for a job shorter than this is never drawn,
+// so a notebook cell that runs a few quick steps (or loads them from a cache) shows no bar at all.
+const quietPeriod = time.Second
 
 type mode int
 
@@ -52,21 +58,25 @@ const (
 
 // New starts a bar for total steps. A nil w means: an HTML bar in a GoNB notebook, otherwise stderr.
 // Writers that are not terminals (files, pipes, buffers) get plain lines at most every 10 seconds plus a final one.
-// total may be 0 (unknown): then only the count and rate are shown.
+// total may be 0 (unknown): then only the count and rate are shown. Nothing is drawn until the first step is
+// done, and a bar finished without any step (work found in a cache) draws nothing at all. On a terminal and in a
+// notebook a bar appears only once its job has run for a second: quick jobs show no bar.
 func New(w io.Writer, label string, total int) *Bar {
 	b := &Bar{w: w, label: label, total: total, start: time.Now(), drawn: -1}
 	switch {
 	case w == nil && gonbui.IsNotebook:
 		b.mode = modeNotebook
 		b.htmlID = "faildirs_progress_" + gonbui.UniqueID()
-		b.minInterval = 500 * time.Millisecond
+		b.minInterval, b.quiet = 500*time.Millisecond, quietPeriod
 	case w == nil:
 		b.w = os.Stderr
 		b.mode, b.minInterval = modeFor(os.Stderr)
 	default:
 		b.mode, b.minInterval = modeFor(w)
 	}
-	b.draw(true)
+	if b.mode == modeTerminal {
+		b.quiet = quietPeriod
+	}
 	return b
 }
 
@@ -88,7 +98,10 @@ func (b *Bar) Add(n int) {
 		return
 	}
 	b.done += n
-	b.draw(false)
+	if b.done == 0 || (b.drawn < 0 && time.Since(b.start) < b.quiet) {
+		return
+	}
+	b.draw(b.drawn < 0)
 }
 
 // Done marks the job finished and draws the final state.
@@ -99,6 +112,9 @@ func (b *Bar) Done() {
 		return
 	}
 	b.finished = true
+	if b.drawn < 0 && (b.done == 0 || time.Since(b.start) < b.quiet) { // nothing ran, or too quickly to show
+		return
+	}
 	if b.mode != modeLines || b.drawn != b.done { // a log already showing the final count gets no repeat line
 		b.draw(true)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBarLinesToBuffer(t *testing.T) {
@@ -50,4 +51,51 @@ func sum(xs []int) int {
 		s += x
 	}
 	return s
+}
+
+// TestBarSilentWithoutWork checks that a bar finished without any step (a cached stage) prints nothing, and that
+// the first step draws at once.
+func TestBarSilentWithoutWork(t *testing.T) {
+	for _, total := range []int{0, 5} {
+		var buf bytes.Buffer
+		b := New(&buf, "embedding images", total)
+		b.Add(0)
+		b.Done()
+		if buf.Len() != 0 {
+			t.Errorf("total %d: a bar without work printed %q", total, buf.String())
+		}
+	}
+	var buf bytes.Buffer
+	b := New(&buf, "work", 5)
+	if buf.Len() != 0 {
+		t.Fatalf("New drew before any work: %q", buf.String())
+	}
+	b.Add(1)
+	if !strings.Contains(buf.String(), "1/5") {
+		t.Fatalf("first step not drawn: %q", buf.String())
+	}
+	b.Done()
+	if lines := strings.Split(strings.TrimSpace(buf.String()), "\n"); len(lines) != 1 {
+		t.Fatalf("a log already showing the final count got more lines: %q", buf.String())
+	}
+}
+
+// TestBarQuietPeriod checks that a terminal or notebook bar stays undrawn for its quiet period: a job finished
+// within it shows nothing, a longer one is drawn.
+func TestBarQuietPeriod(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		quiet time.Duration
+		want  bool
+	}{{"quick job", time.Hour, false}, {"long job", 0, true}} {
+		var buf bytes.Buffer
+		b := New(&buf, "embedding texts", 3)
+		b.mode, b.quiet = modeTerminal, tc.quiet
+		b.Add(2)
+		b.Add(1)
+		b.Done()
+		if drawn := strings.Contains(buf.String(), "3/3"); drawn != tc.want {
+			t.Errorf("%s: output %q, drawn %v, want %v", tc.name, buf.String(), drawn, tc.want)
+		}
+	}
 }

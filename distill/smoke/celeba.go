@@ -28,7 +28,7 @@ type CelebAConfig struct {
 	// Size is the side of the square images in pixels (default 32).
 	Size int `json:"size"`
 	// AgeSignal is how much lighter a young face is than an old one, in 8-bit levels; faces also vary by ±30
-	// levels, so age is only partly visible (default 24). Gender is always plainly visible (the hair band).
+	// levels, so age is only partly visible (default 60). Gender is always plainly visible (the hair band).
 	AgeSignal int `json:"age_signal"`
 	// Seed drives the images and the random attributes.
 	Seed uint64 `json:"seed"`
@@ -43,7 +43,7 @@ func (c CelebAConfig) WithDefaults() CelebAConfig {
 		c.Size = 32
 	}
 	if c.AgeSignal == 0 {
-		c.AgeSignal = 24
+		c.AgeSignal = 60
 	}
 	return c
 }
