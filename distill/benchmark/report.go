@@ -2,16 +2,13 @@ package benchmark
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/faildirs/faildirs/distill/experiment"
-	"github.com/faildirs/faildirs/internal/atomicfile"
 	"github.com/faildirs/faildirs/plots"
 )
 
@@ -94,28 +91,12 @@ func (r *Result) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("benchmark: %w", err)
-	}
-	timing, err := json.MarshalIndent(r.Timing, "", "  ")
-	if err != nil {
-		return fmt.Errorf("benchmark: %w", err)
-	}
 	var page bytes.Buffer
 	if err := r.WriteHTML(&page, figs); err != nil {
 		return err
 	}
-	files := map[string][]byte{ResultFile: append(raw, '\n'), TimingFile: append(timing, '\n'), ReportFile: page.Bytes()}
-	for _, f := range figs {
-		files[f.Name+".png"] = f.PNG
-	}
-	for _, name := range []string{ResultFile, TimingFile, ReportFile, "benchmark.png", "benchmark_settings.png"} {
-		if err := atomicfile.WriteBytes(filepath.Join(dir, name), files[name]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return experiment.ResultFolder{Result: r, ResultFile: ResultFile, Timing: r.Timing, TimingFile: TimingFile,
+		Figures: figs, Report: page.Bytes(), ReportFile: ReportFile}.Write(dir)
 }
 
 // Section returns the benchmark's section of a report: what it measures, the summary tables, the

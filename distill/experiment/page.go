@@ -3,10 +3,60 @@ package experiment
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
+	"path/filepath"
+
+	"github.com/faildirs/faildirs/internal/atomicfile"
 )
+
+// ResultFolder is what a results folder other than an analysis holds (the benchmark's, the interventions'): a
+// result and its timing as indented JSON, the figures as PNG files and a report page.
+type ResultFolder struct {
+	// Result and Timing are written as indented JSON to the files ResultFile and TimingFile.
+	Result, Timing         any
+	ResultFile, TimingFile string
+	// Figures are written as <Name>.png.
+	Figures []Figure
+	// Report is the page (from [WritePage]) written to ReportFile.
+	Report     []byte
+	ReportFile string
+}
+
+// Write writes the folder dir (created when missing): everything is encoded before the first file is written, each
+// file is written atomically, and the report page comes last.
+func (f ResultFolder) Write(dir string) error {
+	if err := CheckOut(dir); err != nil {
+		return err
+	}
+	type file struct {
+		name string
+		data []byte
+	}
+	var files []file
+	for _, j := range []struct {
+		name string
+		v    any
+	}{{f.ResultFile, f.Result}, {f.TimingFile, f.Timing}} {
+		raw, err := json.MarshalIndent(j.v, "", "  ")
+		if err != nil {
+			return fmt.Errorf("experiment: %s: %w", j.name, err)
+		}
+		files = append(files, file{j.name, append(raw, '\n')})
+	}
+	for _, fig := range f.Figures {
+		files = append(files, file{fig.Name + ".png", fig.PNG})
+	}
+	files = append(files, file{f.ReportFile, f.Report})
+	for _, file := range files {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, file.name), file.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Section is one titled part of a page written by [WritePage].
 type Section struct {

@@ -2,16 +2,13 @@ package intervene
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/faildirs/faildirs/distill/experiment"
-	"github.com/faildirs/faildirs/internal/atomicfile"
 )
 
 // The files of an interventions folder (besides runs/, the selections and weights).
@@ -60,38 +57,12 @@ func (r *Result) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("intervene: %w", err)
-	}
-	timing, err := json.MarshalIndent(r.timing, "", "  ")
-	if err != nil {
-		return fmt.Errorf("intervene: %w", err)
-	}
 	var page bytes.Buffer
 	if err := r.WriteHTML(&page, figs); err != nil {
 		return err
 	}
-	files := []struct {
-		name string
-		data []byte
-	}{{ResultFile, append(raw, '\n')}, {TimingFile, append(timing, '\n')}}
-	for _, f := range figs {
-		files = append(files, struct {
-			name string
-			data []byte
-		}{f.Name + ".png", f.PNG})
-	}
-	files = append(files, struct {
-		name string
-		data []byte
-	}{ReportFile, page.Bytes()})
-	for _, f := range files {
-		if err := atomicfile.WriteBytes(filepath.Join(dir, f.name), f.data); err != nil {
-			return err
-		}
-	}
-	return nil
+	return experiment.ResultFolder{Result: r, ResultFile: ResultFile, Timing: r.timing, TimingFile: TimingFile,
+		Figures: figs, Report: page.Bytes(), ReportFile: ReportFile}.Write(dir)
 }
 
 // cell is one cell of an HTML table.
