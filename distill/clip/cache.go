@@ -273,7 +273,7 @@ func (m *Model) openCache(path string, src ImageSource, recomputeStale bool) (*e
 		if recomputeStale {
 			return c, nil
 		}
-		return nil, fmt.Errorf("%w (delete it or set RecomputeStale to start over)", err)
+		return nil, fmt.Errorf("%w (delete it, or recompute it: EmbedOptions.RecomputeStale, faildirs embed -recompute-stale)", err)
 	}
 	var diffs []string
 	if info.ModelFingerprint != modelFP {
@@ -292,7 +292,7 @@ func (m *Model) openCache(path string, src ImageSource, recomputeStale bool) (*e
 		if recomputeStale {
 			return c, nil
 		}
-		return nil, fmt.Errorf("clip cache: %s is stale: %s differ; delete it or set RecomputeStale to recompute",
+		return nil, fmt.Errorf("clip cache: %s is stale: %s differ; delete it, or recompute it: EmbedOptions.RecomputeStale, faildirs embed -recompute-stale",
 			path, strings.Join(diffs, "; "))
 	}
 	c.state = st

@@ -40,6 +40,24 @@ func OutputFile(name, path string, recognize func(path string) error) error {
 	return nil
 }
 
+// NotInput refuses an output path that names one of the command's input files (the same file, by os.SameFile):
+// an output must never overwrite what it is computed from. A path that does not exist yet passes.
+func NotInput(name, path string, inputs ...string) error {
+	if path == "" {
+		return nil
+	}
+	out, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	for _, in := range inputs {
+		if fi, err := os.Stat(in); err == nil && os.SameFile(out, fi) {
+			return Usagef("-%s %s: is an input of this command (%s); refusing to overwrite it", name, path, in)
+		}
+	}
+	return nil
+}
+
 // OutputDir checks, before any work, that the folder named by flag name can be filled at the end: it is a folder
 // or does not exist yet, it (or its nearest existing ancestor) is a folder this process can create files in, and an
 // existing folder is one the command may fill or replace — recognize returns nil for it (nil accepts any existing

@@ -141,6 +141,10 @@ func runBenchSVM(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	c.Add(cli.OutputFile("model", *modelOut, recognizeModel))
 	c.Add(cli.OutputFile("cpuprofile", *cpuProfile, recognizeProfile))
 	c.Add(distinctOutputs(map[string]string{"json": *jsonOut, "decisions": *decOut, "model": *modelOut, "cpuprofile": *cpuProfile}))
+	inputs := benchSVMInputs(*dataDir, *refJSON)
+	for _, o := range [][2]string{{"json", *jsonOut}, {"decisions", *decOut}, {"model", *modelOut}, {"cpuprofile", *cpuProfile}} {
+		c.Add(cli.NotInput(o[0], o[1], inputs...))
+	}
 	if err := c.Err(); err != nil {
 		return err
 	}
@@ -276,6 +280,23 @@ func distinctOutputs(paths map[string]string) error {
 		seen[abs] = name
 	}
 	return nil
+}
+
+// benchSVMInputs lists the files bench-svm reads: the data folder's split arrays and the reference's report with
+// the decision values beside it.
+func benchSVMInputs(dataDir, refJSON string) []string {
+	var in []string
+	if dataDir != "" {
+		for _, split := range []string{"train", "val", "test"} {
+			m, _ := filepath.Glob(filepath.Join(dataDir, split+"_*.npy"))
+			in = append(in, m...)
+		}
+	}
+	if refJSON != "" {
+		m, _ := filepath.Glob(filepath.Join(filepath.Dir(refJSON), "decisions_*.npy"))
+		in = append(append(in, refJSON), m...)
+	}
+	return in
 }
 
 // recognizeBenchReport accepts an existing -json file only if it is a bench-svm report.

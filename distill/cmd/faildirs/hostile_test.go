@@ -42,6 +42,14 @@ func TestStrayArgumentsAndBadValues(t *testing.T) {
 		{[]string{"bench-svm", "-data", dir, "extra"}, `unexpected argument "extra"`},
 		{[]string{"train-clip", "extra"}, `unexpected argument "extra"`},
 		{[]string{"quickstart", "-classes", "0,0", "-out", out}, `-classes "0,0": want two different classes`},
+		{[]string{"quickstart", "-majority", "1", "-out", out}, "-majority 1: want a number in [0.5, 1)"},
+		{[]string{"train", "-classes", "0,0", "-out", out}, `-classes "0,0": want two different classes`},
+		{[]string{"train", "-classes", "T-shirt/top,T-shirt/top", "-out", out}, "want two different classes"},
+		{[]string{"train", "-classes", "3,3", "-out", out}, "want two different classes"},
+		{[]string{"train", "-colors", "red,red", "-out", out}, `-colors "red,red": want two different known colours`},
+		{[]string{"train", "-colors", "red,chartreuse-ish", "-out", out}, "want two different known colours"},
+		{[]string{"train", "-dataset", "fashion-rare", "-rare", "0,0,0", "-out", out}, "named twice"},
+		{[]string{"train", "-dataset", "fashion-rare", "-superclasses", "0,2;5,bogus", "-out", out}, "-superclasses"},
 		{[]string{"quickstart", "-majority", "0", "-out", out}, "-majority 0"},
 		{[]string{"quickstart", "-majority", "NaN", "-out", out}, `invalid value "NaN" for flag -majority`},
 		{[]string{"quickstart", "-experiment", "bogus", "-out", out}, `-experiment "bogus"`},
@@ -106,6 +114,8 @@ func TestOutputPathsCheckedFirst(t *testing.T) {
 		{[]string{"bench-svm", "-data", dir, "-model", victim}, "refusing to overwrite"},
 		{[]string{"bench-svm", "-data", dir, "-decisions", victim}, "refusing to overwrite"},
 		{[]string{"bench-svm", "-data", dir, "-json", report, "-model", report}, "name the same file"},
+		{[]string{"bench-svm", "-data", dir, "-decisions", filepath.Join(dir, "test_features.npy")}, "is an input of this command"},
+		{[]string{"bench-svm", "-data", dir, "-decisions", filepath.Join(dir, ".", "val_labels.npy")}, "is an input of this command"},
 		{[]string{"embed", "-out", filepath.Join(victim, "e.safetensors"), dir}, "not a folder"},
 		{[]string{"embed", "-out", victim, dir}, "is not an embedding cache"},
 		{[]string{"train", "-out", filepath.Join(victim, "run")}, "not a folder"},
@@ -119,6 +129,9 @@ func TestOutputPathsCheckedFirst(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(victim); string(got) != "precious" {
 		t.Errorf("the unrelated file was changed: %q", got)
+	}
+	if code, _, stderr := runCmd(context.Background(), "bench-svm", "-data", dir, "-ks", "10"); code != 0 {
+		t.Errorf("the data folder no longer loads after the refused runs: exit %d\n%s", code, stderr)
 	}
 	if _, err := os.Stat(report); !os.IsNotExist(err) {
 		t.Errorf("bench-svm wrote %s although another output was refused", report)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"flag"
 	"io"
-	"strings"
 
 	"github.com/faildirs/faildirs/distill"
-	"github.com/faildirs/faildirs/distill/data"
 	"github.com/faildirs/faildirs/distill/experiment"
 	"github.com/faildirs/faildirs/internal/cli"
 )
@@ -46,8 +44,8 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	var c cli.Checks
 	c.OneOf("experiment", *exp, "spurious", "rare")
-	if cli.IsSet(fs, "majority") {
-		c.FloatIn("majority", float64(majority), 0.5, 1)
+	if m := float64(majority); cli.IsSet(fs, "majority") && !(m >= 0.5 && m < 1) {
+		c.Addf("-majority %g: want a number in [0.5, 1) (at 1 the training set has no minority)", m)
 	}
 	if cli.IsSet(fs, "test-minority-share") {
 		c.FloatAbove("test-minority-share", float64(testShare), 0, 1)
@@ -61,7 +59,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if cli.IsSet(fs, "clip-steps") {
 		c.IntIn("clip-steps", *clipSteps, 1, 1_000_000)
 	}
-	if ids, err := classList(*classes); *classes != "" && (err != nil || len(ids) != 2 || ids[0] == ids[1]) {
+	if ids, err := trainFashionIDs(*classes); *classes != "" && (err != nil || len(ids) != 2 || ids[0] == ids[1]) {
 		c.Addf("-classes %q: want two different classes", *classes)
 	}
 	c.Add(cli.OutputDir("out", *out, nil))
@@ -98,17 +96,4 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	return runStages(ctx, spec, *quiet, stdout, stderr, (*experiment.Pipeline).WriteOutputs, experiment.SummaryFile,
 		experiment.ReportFile)
-}
-
-// classList parses comma-separated Fashion-MNIST class names or indices.
-func classList(s string) ([]int, error) {
-	var out []int
-	for _, part := range strings.Split(s, ",") {
-		c, err := data.FashionClassIndex(strings.TrimSpace(part))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 	"os"
@@ -214,11 +215,55 @@ func (f *trainFlags) check(fs *flag.FlagSet) error {
 	if f.valFraction+f.testFraction >= 1 {
 		c.Addf("-val-fraction %g and -test-fraction %g leave nothing to train on", f.valFraction, f.testFraction)
 	}
+	f.checkPlanted(&c)
 	c.IntIn("max-per-class", f.maxPerClass, 0, math.MaxInt32)
 	c.IntIn("max-pixels", f.maxPixels, 1, math.MaxInt32)
 	f.resolveNames()
 	c.Add(cli.OutputDir("out", f.out, recognizeTrainDir))
 	return c.Err()
+}
+
+// checkPlanted checks the planted experiments' lists before any work: two different classes and two different
+// known tints for fashion-spurious; superclasses and rare members that are Fashion-MNIST classes, the rare members
+// all different, for fashion-rare.
+func (f *trainFlags) checkPlanted(c *cli.Checks) {
+	switch f.dataset {
+	case "fashion-spurious":
+		if ids, err := trainFashionIDs(f.classes); err != nil || len(ids) != 2 || ids[0] == ids[1] {
+			c.Addf("-classes %q: want two different classes (Fashion-MNIST names or 0..9)", f.classes)
+		}
+		if f.colors != "" {
+			cols := trainSplitList(f.colors, ",")
+			var rgb []color.RGBA
+			for _, name := range cols {
+				if v, err := data.ParseColor(name); err == nil {
+					rgb = append(rgb, v)
+				}
+			}
+			if len(cols) != 2 || len(rgb) != 2 || rgb[0] == rgb[1] {
+				c.Addf("-colors %q: want two different known colours", f.colors)
+			}
+		}
+	case "fashion-rare":
+		for _, grp := range trainSplitList(f.superclasses, ";") {
+			if _, err := trainFashionIDs(grp); err != nil {
+				c.Addf("-superclasses %q: %v", f.superclasses, err)
+			}
+		}
+		if f.rare != "" {
+			ids, err := trainFashionIDs(f.rare)
+			seen := map[int]bool{}
+			for _, id := range ids {
+				if seen[id] {
+					err = fmt.Errorf("class %d is named twice", id)
+				}
+				seen[id] = true
+			}
+			if err != nil {
+				c.Addf("-rare %q: %v; want one different rare class per superclass", f.rare, err)
+			}
+		}
+	}
 }
 
 // resolveNames fills the defaults that depend only on other flags: the model, the epochs and the output folder.
