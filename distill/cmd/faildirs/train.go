@@ -229,8 +229,13 @@ func (f *trainFlags) check(fs *flag.FlagSet) error {
 func (f *trainFlags) checkPlanted(c *cli.Checks) {
 	switch f.dataset {
 	case "fashion-spurious":
-		if ids, err := trainFashionIDs(f.classes); err != nil || len(ids) != 2 || ids[0] == ids[1] {
-			c.Addf("-classes %q: want two different classes (Fashion-MNIST names or 0..9)", f.classes)
+		switch ids, err := trainFashionIDs(f.classes); {
+		case err != nil:
+			c.Addf("-classes %q: %v", f.classes, err)
+		case len(ids) != 2:
+			c.Addf("-classes %q: want two classes (Fashion-MNIST names or 0..9)", f.classes)
+		case ids[0] == ids[1]:
+			c.Addf("-classes %q: want two different classes", f.classes)
 		}
 		if f.colors != "" {
 			cols := trainSplitList(f.colors, ",")
