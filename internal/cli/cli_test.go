@@ -162,6 +162,29 @@ func TestOutputChecks(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("the checks left files: %v", entries)
 	}
+	// A folder no process can create files in, root included: Linux's /proc.
+	if fi, err := os.Stat("/proc/self"); err == nil && fi.IsDir() {
+		for _, err := range []error{OutputFile("json", "/proc/faildirs-check.json", nil),
+			OutputDir("out", "/proc/faildirs-check", nil), OutputDir("out", "/proc/self/faildirs-check", nil)} {
+			if err == nil || ExitCode(nil, err) != ExitUsage {
+				t.Errorf("an output under /proc: %v (exit %d), want a usage error", err, ExitCode(nil, err))
+			}
+		}
+	}
+	// NotInput: an output naming an input file (the same file by another path) is refused; new files pass.
+	input := filepath.Join(dir, "m-in.npy")
+	if err := os.WriteFile(input, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := NotInput("decisions", filepath.Join(dir, ".", "m-in.npy"), input); err == nil || ExitCode(nil, err) != ExitUsage {
+		t.Errorf("NotInput on an input file: %v", err)
+	}
+	if err := NotInput("decisions", filepath.Join(dir, "new.npy"), input); err != nil {
+		t.Errorf("NotInput on a new file: %v", err)
+	}
+	if err := os.Remove(input); err != nil {
+		t.Fatal(err)
+	}
 	if os.Geteuid() != 0 { // root writes into read-only folders, so the case only exists for other users
 		ro := filepath.Join(dir, "ro")
 		_ = os.Mkdir(ro, 0o555)
