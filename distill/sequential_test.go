@@ -4,59 +4,17 @@ import (
 	"cmp"
 	"context"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
-	"github.com/faildirs/faildirs/distill/matrix"
+	"github.com/faildirs/faildirs/distill/internal/twoslices"
 )
 
-// twoSlices returns a split of two classes in 16 dimensions. Class 0 has two planted slices: group 1 (30 % of
-// the class) shifted by 6 along axis 0 and group 2 (12 %) shifted by 5 along (cos 150°, sin 150°) in axes 0 and
-// 1, at an obtuse angle to group 1; class 1 has one slice, group 1 (30 %) shifted by 6 along axis 2. The base
-// model errs on 90 % of every slice and on 1 % of the rest.
+// twoSlices returns package twoslices' planted problem as a split (see its doc: class 0 with two slices at an
+// obtuse angle, class 1 with one; the base model errs on 90 % of every slice and 1 % of the rest).
 func twoSlices(seed uint64, name string, perClass int) Split {
-	const d = 16
-	rng := rand.New(rand.NewPCG(seed, 11))
-	s := Split{Name: name, Latents: matrix.Dense{Cols: d}}
-	bx, by := float32(5*math.Cos(150*math.Pi/180)), float32(5*math.Sin(150*math.Pi/180))
-	for c := range 2 {
-		for range perClass {
-			g, u := 0, rng.Float64()
-			switch {
-			case u < 0.3:
-				g = 1
-			case u < 0.42 && c == 0:
-				g = 2
-			}
-			row := make([]float32, d)
-			for k := range row {
-				row[k] = float32(rng.NormFloat64())
-			}
-			row[3] += float32(2 * c)
-			switch {
-			case g == 1 && c == 0:
-				row[0] += 6
-			case g == 2:
-				row[0], row[1] = row[0]+bx, row[1]+by
-			case g == 1:
-				row[2] += 6
-			}
-			s.Latents.Data = append(s.Latents.Data, row...)
-			s.Latents.Rows++
-			wrong := rng.Float64() < 0.01
-			if g > 0 {
-				wrong = rng.Float64() < 0.9
-			}
-			pred := c
-			if wrong {
-				pred = 1 - c
-			}
-			s.Labels, s.Preds, s.Groups = append(s.Labels, c), append(s.Preds, pred), append(s.Groups, g)
-			s.Confs = append(s.Confs, 0.5)
-		}
-	}
-	return s
+	d := twoslices.Generate(seed, perClass)
+	return Split{Name: name, Latents: d.Latents, Labels: d.Labels, Preds: d.Preds, Groups: d.Groups, Confs: d.Confs}
 }
 
 // topShare returns the share of group g among the k examples of class c with the lowest decisions.

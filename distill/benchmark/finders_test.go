@@ -12,6 +12,7 @@ import (
 	"github.com/faildirs/faildirs/distill"
 	"github.com/faildirs/faildirs/distill/backend"
 	"github.com/faildirs/faildirs/distill/caption"
+	"github.com/faildirs/faildirs/distill/internal/twoslices"
 	"github.com/faildirs/faildirs/distill/matrix"
 )
 
@@ -198,44 +199,8 @@ func TestRandomIsTheFloor(t *testing.T) {
 // second direction finds the second slice, its hard caption names it, and the judgement says so.
 func TestKDirectionsSecondSlice(t *testing.T) {
 	split := func(seed uint64, name string) distill.Split {
-		rng := rand.New(rand.NewPCG(seed, 11))
-		s := distill.Split{Name: name, Latents: matrix.Dense{Cols: plantedDim}}
-		for c := range 2 {
-			for range 800 {
-				g, u := 0, rng.Float64()
-				switch {
-				case u < 0.3:
-					g = 1
-				case u < 0.42 && c == 0:
-					g = 2
-				}
-				row := make([]float32, plantedDim)
-				for k := range row {
-					row[k] = float32(rng.NormFloat64())
-				}
-				row[3] += float32(2 * c)
-				switch {
-				case g == 1 && c == 0:
-					row[0] += 6
-				case g == 2:
-					row[0], row[1] = row[0]-4.33, row[1]+2.5
-				case g == 1:
-					row[2] += 6
-				}
-				wrong := rng.Float64() < 0.01
-				if g > 0 {
-					wrong = rng.Float64() < 0.9
-				}
-				pred := c
-				if wrong {
-					pred = 1 - c
-				}
-				s.Latents.Data = append(s.Latents.Data, row...)
-				s.Latents.Rows++
-				s.Labels, s.Preds, s.Groups, s.Confs = append(s.Labels, c), append(s.Preds, pred), append(s.Groups, g), append(s.Confs, 0.5)
-			}
-		}
-		return s
+		d := twoslices.Generate(seed, 800)
+		return distill.Split{Name: name, Latents: d.Latents, Labels: d.Labels, Preds: d.Preds, Groups: d.Groups, Confs: d.Confs}
 	}
 	train, val, test := split(1, "train"), split(2, "val"), split(3, "test")
 	wh, err := distill.FitWhitening(train)
