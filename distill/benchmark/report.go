@@ -84,19 +84,8 @@ func (r *Result) Figures() ([]experiment.Figure, error) {
 // Write writes the benchmark folder dir: benchmark.json, timing.json, the charts as PNG and report.html.
 // Everything is rendered before the first file is written; each file is written atomically.
 func (r *Result) Write(dir string) error {
-	if err := experiment.CheckOut(dir); err != nil {
-		return err
-	}
-	figs, err := r.Figures()
-	if err != nil {
-		return err
-	}
-	var page bytes.Buffer
-	if err := r.WriteHTML(&page, figs); err != nil {
-		return err
-	}
 	return experiment.ResultFolder{Result: r, ResultFile: ResultFile, Timing: r.Timing, TimingFile: TimingFile,
-		Figures: figs, Report: page.Bytes(), ReportFile: ReportFile}.Write(dir)
+		Figures: r.Figures, Report: r.WriteHTML, ReportFile: ReportFile}.Write(dir)
 }
 
 // Section returns the benchmark's section of a report: what it measures, the summary tables, the

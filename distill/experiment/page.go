@@ -18,17 +18,25 @@ type ResultFolder struct {
 	// Result and Timing are written as indented JSON to the files ResultFile and TimingFile.
 	Result, Timing         any
 	ResultFile, TimingFile string
-	// Figures are written as <Name>.png.
-	Figures []Figure
-	// Report is the page (from [WritePage]) written to ReportFile.
-	Report     []byte
+	// Figures renders the figures, each written as <Name>.png.
+	Figures func() ([]Figure, error)
+	// Report writes the page (e.g. with [WritePage]) with the rendered figures, to ReportFile.
+	Report     func(w io.Writer, figs []Figure) error
 	ReportFile string
 }
 
-// Write writes the folder dir (created when missing): everything is encoded before the first file is written, each
-// file is written atomically, and the report page comes last.
+// Write writes the folder dir (created when missing): it checks dir first, renders and encodes everything before
+// the first file is written, writes each file atomically, and the report page last.
 func (f ResultFolder) Write(dir string) error {
 	if err := CheckOut(dir); err != nil {
+		return err
+	}
+	figs, err := f.Figures()
+	if err != nil {
+		return err
+	}
+	var page bytes.Buffer
+	if err := f.Report(&page, figs); err != nil {
 		return err
 	}
 	type file struct {
@@ -46,10 +54,10 @@ func (f ResultFolder) Write(dir string) error {
 		}
 		files = append(files, file{j.name, append(raw, '\n')})
 	}
-	for _, fig := range f.Figures {
+	for _, fig := range figs {
 		files = append(files, file{fig.Name + ".png", fig.PNG})
 	}
-	files = append(files, file{f.ReportFile, f.Report})
+	files = append(files, file{f.ReportFile, page.Bytes()})
 	for _, file := range files {
 		if err := atomicfile.WriteBytes(filepath.Join(dir, file.name), file.data); err != nil {
 			return err

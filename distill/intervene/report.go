@@ -50,19 +50,8 @@ func (r *Result) Figures() ([]experiment.Figure, error) {
 // (the runs' selection and weights files are written by [Run] under Options.Out). Everything is rendered before
 // the first file is written; each file is written atomically.
 func (r *Result) Write(dir string) error {
-	if err := experiment.CheckOut(dir); err != nil {
-		return err
-	}
-	figs, err := r.Figures()
-	if err != nil {
-		return err
-	}
-	var page bytes.Buffer
-	if err := r.WriteHTML(&page, figs); err != nil {
-		return err
-	}
 	return experiment.ResultFolder{Result: r, ResultFile: ResultFile, Timing: r.timing, TimingFile: TimingFile,
-		Figures: figs, Report: page.Bytes(), ReportFile: ReportFile}.Write(dir)
+		Figures: r.Figures, Report: r.WriteHTML, ReportFile: ReportFile}.Write(dir)
 }
 
 // cell is one cell of an HTML table.
