@@ -281,19 +281,10 @@ func (p *Pipeline) WriteFit(ctx context.Context, dir string) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeJSON(filepath.Join(dir, SpecFile), p.Spec); err != nil {
+	if err := p.saveSpecAndModel(dir); err != nil {
 		return nil, err
 	}
-	if err := p.SVM.Save(filepath.Join(dir, ModelFile)); err != nil {
-		return nil, err
-	}
-	if err := atomicfile.Write(filepath.Join(dir, DecisionsFile), func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		if err := WriteDecisions(bw, p.decisionRows()); err != nil {
-			return err
-		}
-		return bw.Flush()
-	}); err != nil {
+	if err := saveDecisions(filepath.Join(dir, DecisionsFile), p.decisionRows()); err != nil {
 		return nil, err
 	}
 	return s, s.Save(filepath.Join(dir, SummaryFile))
@@ -314,10 +305,7 @@ func (p *Pipeline) WriteOutputs(ctx context.Context, dir string) (*Summary, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := writeJSON(filepath.Join(dir, SpecFile), p.Spec); err != nil {
-		return nil, err
-	}
-	if err := p.SVM.Save(filepath.Join(dir, ModelFile)); err != nil {
+	if err := p.saveSpecAndModel(dir); err != nil {
 		return nil, err
 	}
 	return r.Summary, r.write(dir, figs)
@@ -339,13 +327,7 @@ func (r *Report) Write(dir string) error {
 
 // write writes the report's files with its rendered figures.
 func (r *Report) write(dir string, figs []Figure) error {
-	if err := atomicfile.Write(filepath.Join(dir, DecisionsFile), func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		if err := WriteDecisions(bw, r.Decisions); err != nil {
-			return err
-		}
-		return bw.Flush()
-	}); err != nil {
+	if err := saveDecisions(filepath.Join(dir, DecisionsFile), r.Decisions); err != nil {
 		return err
 	}
 	if r.Captions != nil {
@@ -362,6 +344,25 @@ func (r *Report) write(dir string, figs []Figure) error {
 		return err
 	}
 	return r.Summary.Save(filepath.Join(dir, SummaryFile))
+}
+
+// saveDecisions writes decision rows to path atomically.
+func saveDecisions(path string, rows []DecisionRow) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := WriteDecisions(bw, rows); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
+
+// saveSpecAndModel writes spec.json and model.json into the analysis folder dir.
+func (p *Pipeline) saveSpecAndModel(dir string) error {
+	if err := writeJSON(filepath.Join(dir, SpecFile), p.Spec); err != nil {
+		return err
+	}
+	return p.SVM.Save(filepath.Join(dir, ModelFile))
 }
 
 // ReadReport reads an analysis folder's summary.json, decisions.csv and (when present) captions.json.
