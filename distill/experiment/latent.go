@@ -132,7 +132,8 @@ func (p *Pipeline) trainSample() distill.TrainSample {
 }
 
 // Embedding returns the raw embeddings of split name ("train", "val", "test" or "pool"), computing them when
-// needed (the whole train split even when the fit uses a sample of it).
+// needed (the whole train split even when the fit uses a sample of it; then only the rows outside the sample are
+// embedded).
 func (p *Pipeline) Embedding(ctx context.Context, name string) (matrix.Dense, error) {
 	if err := p.Embed(ctx); err != nil {
 		return matrix.Dense{}, err
@@ -144,12 +145,49 @@ func (p *Pipeline) Embedding(ctx context.Context, name string) (matrix.Dense, er
 	if sp == nil {
 		return matrix.Dense{}, fmt.Errorf("experiment: embeddings of %s: no such split", name)
 	}
-	e, _, err := p.embedImages(ctx, name, sp)
+	var e matrix.Dense
+	var err error
+	if name == "train" && p.TrainRows != nil && p.CLIP != nil && len(p.Spec.Embeddings) == 0 {
+		e, err = p.embedTrainRest(ctx, sp)
+	} else {
+		e, _, err = p.embedImages(ctx, name, sp)
+	}
 	if err != nil {
 		return matrix.Dense{}, fmt.Errorf("experiment: embeddings of %s: %w", name, err)
 	}
 	p.Emb[name] = e
 	return e, nil
+}
+
+// embedTrainRest embeds the whole train split when its sample (TrainRows) is embedded already: only the rows
+// outside the sample go through the CLIP (with their own cache), and the two are put back in train's order.
+func (p *Pipeline) embedTrainRest(ctx context.Context, train *data.ImageSplit) (matrix.Dense, error) {
+	sample, ok := p.Emb[TrainSampleSplit]
+	if !ok {
+		return matrix.Dense{}, fmt.Errorf("the train sample is not embedded")
+	}
+	inSample := make([]bool, train.Len())
+	for _, i := range p.TrainRows {
+		inSample[i] = true
+	}
+	var rest []int
+	for i, in := range inSample {
+		if !in {
+			rest = append(rest, i)
+		}
+	}
+	restEmb, _, err := p.embedImages(ctx, "train", train.Subset(rest))
+	if err != nil {
+		return matrix.Dense{}, err
+	}
+	full := matrix.Dense{Rows: train.Len(), Cols: sample.Cols, Data: make([]float32, train.Len()*sample.Cols)}
+	for k, i := range p.TrainRows {
+		copy(full.Row(i), sample.Row(k))
+	}
+	for k, i := range rest {
+		copy(full.Row(i), restEmb.Row(k))
+	}
+	return full, nil
 }
 
 // embedImages embeds split sp (of Data.Split(key), or the train sample) and reports whether nothing had to be

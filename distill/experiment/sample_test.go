@@ -15,7 +15,7 @@ import (
 // TestTrainSampleWhitening fits with the whitening statistics from a seeded sample of train: only the sample is
 // embedded for the fit, the model records it, the fit equals distill.Fit given the whole train split and the
 // same sample, decisions.csv lists the sample's train rows, and the whole train split is still embedded on
-// request with the sample's rows among it.
+// request (then only the rows outside the sample go through the CLIP) with the sample's rows among it.
 func TestTrainSampleWhitening(t *testing.T) {
 	ctx := context.Background()
 	spec := smallSpurious(t)
@@ -58,6 +58,17 @@ func TestTrainSampleWhitening(t *testing.T) {
 		if !slices.Equal(sample.Row(k), full.Latents.Row(i)) {
 			t.Fatalf("sample row %d differs from train row %d", k, i)
 		}
+	}
+
+	// Put together from the sample and the rest, the whole split equals the one embedded directly.
+	whole := spec
+	whole.TrainSample = -1
+	direct, err := newTestPipeline(t, whole).Embedding(ctx, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if direct.Rows != nTrain || !slices.Equal(direct.Data, full.Latents.Data) {
+		t.Fatal("the whole train split assembled from the sample and the rest differs from its direct embedding")
 	}
 
 	// The same fit from the library, given the whole split and the sample to draw.
