@@ -93,8 +93,12 @@ func format(v any, verb string) cell {
 	return cell{fmt.Sprint(v), false}
 }
 
-// looksNumeric reports whether s reads as a number, possibly signed or a percentage ("0.777", "-1.2", "89.9%").
+// looksNumeric reports whether s reads as a number, possibly signed or a percentage ("0.777", "-1.2", "89.9%"), or
+// as a mean ± std of two ("0.804 ± 0.019").
 func looksNumeric(s string) bool {
+	if mean, std, ok := strings.Cut(s, " ± "); ok {
+		return looksNumeric(mean) && looksNumeric(std)
+	}
 	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "+"), "-"), "%")
 	if s == "" {
 		return false

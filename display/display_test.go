@@ -47,7 +47,8 @@ func TestTableEscapesAndReportsLongRows(t *testing.T) {
 
 func TestLooksNumeric(t *testing.T) {
 	for s, want := range map[string]bool{"0.777": true, "-1.5": true, "+0.2": true, "89.9%": true, "12": true,
-		"": false, "a photo": false, "1.2.3": false, "%": false, "n=3": false} {
+		"0.804 ± 0.019": true,
+		"":              false, "a photo": false, "1.2.3": false, "%": false, "n=3": false, "a ± 0.1": false, "0.1 ±": false} {
 		if got := looksNumeric(s); got != want {
 			t.Errorf("looksNumeric(%q) = %v", s, got)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faildirs/faildirs/display"
 	"github.com/faildirs/faildirs/distill/experiment"
 )
 
@@ -108,44 +109,20 @@ func (r *Result) kindTitle(kind string) string {
 func (r *Result) Fprint(w io.Writer) error {
 	var b strings.Builder
 	for _, kind := range r.Kinds() {
-		rows := r.Rows(kind)
 		cols := r.columns(kind)
-		width := make([]int, len(cols))
-		cells := make([][]string, len(rows))
-		for j, c := range cols {
-			width[j] = len([]rune(c.title))
-		}
-		for i, row := range rows {
-			cells[i] = make([]string, len(cols))
-			for j, c := range cols {
-				cells[i][j] = c.cell(row)
-				width[j] = max(width[j], len([]rune(cells[i][j])))
-			}
-		}
-		fmt.Fprintf(&b, "%s\n", r.kindTitle(kind))
-		line := func(vals []string) {
-			for j, v := range vals {
-				pad := strings.Repeat(" ", width[j]-len([]rune(v)))
-				if j > 0 {
-					b.WriteString("  ")
-				}
-				if cols[j].num {
-					b.WriteString(pad + v)
-				} else {
-					b.WriteString(v + pad)
-				}
-			}
-			b.WriteString("\n")
-		}
 		titles := make([]string, len(cols))
 		for j, c := range cols {
 			titles[j] = c.title
 		}
-		line(titles)
-		for _, c := range cells {
-			line(c)
+		t := display.NewTable(r.kindTitle(kind), titles...)
+		for _, row := range r.Rows(kind) {
+			vals := make([]any, len(cols))
+			for j, c := range cols {
+				vals[j] = c.cell(row)
+			}
+			t.Row(vals...)
 		}
-		b.WriteString("\n")
+		b.WriteString(t.String() + "\n")
 	}
 	for _, c := range r.Comparisons {
 		fmt.Fprintf(&b, "%s\n", c.Sentence())
